@@ -2,7 +2,10 @@ module github.com/leakscan/leakscan
 
 go 1.26.8
 
-require go.uber.org/goleak v1.3.0
+require (
+	github.com/google/pprof v0.0.0-20261016150608-1facf8f91b50
+	go.uber.org/goleak v1.3.0
+)
 
 require (
 	github.com/BurntSushi/toml v1.4.1-0.20240526193622-a339e1f7089c // indirect
