@@ -190,3 +190,7 @@ func redactString(s string) string {
 	}
 	return scheme + "://" + user + ":xxxxx" + rest[at:]
 }
+
+// Redact hides the password of a URL for display: callers name the
+// source of a snapshot with it.
+func Redact(u string) string { return redactString(u) }

@@ -1,0 +1,27 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+)
+
+// exactArgs is cobra.ExactArgs with a message that says what is wanted.
+func exactArgs(n int) cobra.PositionalArgs {
+	return func(c *cobra.Command, args []string) error {
+		if len(args) != n {
+			return fmt.Errorf("%s: want %s, got %d (see %s --help)", c.CommandPath(),
+				plural(n, "argument", "arguments"), len(args), c.CommandPath())
+		}
+		return nil
+	}
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return fmt.Sprintf("%d %s", n, one)
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}
+
+func errorf(format string, args ...any) error { return fmt.Errorf(format, args...) }

@@ -1,0 +1,183 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"os"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/leakscan/leakscan/internal/diff"
+	"github.com/leakscan/leakscan/internal/report"
+)
+
+type diffOptions struct {
+	input  inputFlags
+	output outputFlags
+
+	maxGrowth      int
+	maxTotalGrowth int
+	maxRate        float64
+	ignore         []string
+	ignoreFile     string
+	includeBenign  bool
+	interval       time.Duration
+	all            bool
+}
+
+func newDiffCmd(s *streams) *cobra.Command {
+	opts := diffOptions{}
+	c := &cobra.Command{
+		Use:   "diff OLD NEW",
+		Short: "Show which creation sites grew between two dumps, and gate CI on it",
+		Long: `Diff compares two goroutine dumps of one process, taken one after the other,
+site by site: the count before and after, the change, how many of the
+earlier goroutines are still alive (same goroutine ids; debug=2 and crash
+output only), and the growth per minute when the time between the dumps
+is known (protobuf profiles carry it, or give --interval).
+
+Sites are ranked by growth. Goroutines that are expected in any healthy
+program (the runtime's, os/signal's, testing's, idle HTTP keep-alive
+connections, the goroutine writing the dump) are left out of statuses and
+gates unless --include-benign is given.
+
+With any --max-* limit set, leakscan exits 1 when a limit is crossed and
+names each offending site on stderr; 0 when none is; 2 for bad input.`,
+		Example: `  leakscan diff before.txt after.txt
+  leakscan diff before.txt after.txt -o markdown
+  leakscan diff before.pb.gz after.pb.gz --max-growth 0
+  leakscan diff base.txt new.txt --max-growth 5 --max-total-growth 20 --ignore 'net/http\.' --ignore-file .leakscan-ignore`,
+		Args: exactArgs(2),
+		RunE: func(c *cobra.Command, args []string) error {
+			return runDiff(c, s, &opts, args)
+		},
+	}
+	opts.input.register(c)
+	opts.output.register(c)
+	f := c.Flags()
+	f.IntVar(&opts.maxGrowth, "max-growth", -1, "exit 1 if any site grows by more than this many goroutines")
+	f.IntVar(&opts.maxTotalGrowth, "max-total-growth", -1, "exit 1 if all sites together grow by more than this")
+	f.Float64Var(&opts.maxRate, "max-rate", -1, "exit 1 if any site grows by more than this many goroutines per minute (needs times)")
+	f.StringArrayVar(&opts.ignore, "ignore", nil, "drop goroutines whose creator or any frame's function matches this regexp (repeatable)")
+	f.StringVar(&opts.ignoreFile, "ignore-file", "", "read --ignore regexps from a file, one per line, # comments")
+	f.BoolVar(&opts.includeBenign, "include-benign", false, "count goroutines known to be benign like any other")
+	f.DurationVar(&opts.interval, "interval", 0, "time between the two dumps, when they do not record it")
+	f.BoolVar(&opts.all, "all", false, "show unchanged and benign sites in the table too")
+	return c
+}
+
+func runDiff(c *cobra.Command, s *streams, opts *diffOptions, args []string) error {
+	ro, err := opts.output.options(s)
+	if err != nil {
+		return err
+	}
+	ro.All = opts.all
+	filter, err := opts.filter()
+	if err != nil {
+		return err
+	}
+	policy, gated, err := opts.policy()
+	if err != nil {
+		return err
+	}
+	if opts.interval < 0 {
+		return errorf("--interval must not be negative, got %s", opts.interval)
+	}
+	rd, err := opts.input.reader(s)
+	if err != nil {
+		return err
+	}
+	series := diff.NewSeries(filter)
+	var t0 time.Time
+	for i, arg := range args {
+		snap, err := rd.snapshot(c.Context(), arg)
+		if err != nil {
+			return err
+		}
+		if opts.interval > 0 {
+			// The user's interval wins over recorded times: it is what
+			// they know about how the dumps were taken.
+			if i == 0 {
+				t0 = snap.Time
+				if t0.IsZero() {
+					t0 = time.Unix(0, 0).UTC()
+				}
+			}
+			snap.Time = t0.Add(time.Duration(i) * opts.interval)
+		}
+		series.Add(snap)
+	}
+	res := series.Result()
+	var breaches []diff.Breach
+	if gated {
+		breaches = res.Check(policy)
+		if opts.maxRate >= 0 && !res.Timed {
+			fmt.Fprintln(s.Err, "leakscan: --max-rate not checked: the dumps record no time (give --interval)")
+		}
+	}
+	if err := report.Write(s.Out, res, breaches, ro); err != nil {
+		return err
+	}
+	if len(breaches) > 0 {
+		for _, b := range breaches {
+			fmt.Fprintln(s.Err, "leakscan: "+report.BreachLine(b))
+		}
+		return &gateError{n: len(breaches)}
+	}
+	return nil
+}
+
+func (o *diffOptions) policy() (diff.Policy, bool, error) {
+	p := diff.Policy{MaxGrowth: o.maxGrowth, MaxTotalGrowth: o.maxTotalGrowth, MaxRate: o.maxRate}
+	for _, v := range []struct {
+		name string
+		set  bool
+		bad  bool
+	}{
+		{"--max-growth", o.maxGrowth != -1, o.maxGrowth < -1},
+		{"--max-total-growth", o.maxTotalGrowth != -1, o.maxTotalGrowth < -1},
+		{"--max-rate", o.maxRate != -1, o.maxRate < 0 && o.maxRate != -1},
+	} {
+		if v.bad {
+			return p, false, errorf("%s must not be negative", v.name)
+		}
+	}
+	gated := o.maxGrowth >= 0 || o.maxTotalGrowth >= 0 || o.maxRate >= 0
+	return p, gated, nil
+}
+
+func (o *diffOptions) filter() (diff.Filter, error) {
+	f := diff.Filter{IncludeBenign: o.includeBenign}
+	exprs := append([]string(nil), o.ignore...)
+	if o.ignoreFile != "" {
+		data, err := os.ReadFile(o.ignoreFile)
+		if err != nil {
+			return f, fmt.Errorf("--ignore-file %s: %w", o.ignoreFile, unwrapPath(err))
+		}
+		sc := bufio.NewScanner(bytes.NewReader(data))
+		n := 0
+		for sc.Scan() {
+			n++
+			line := strings.TrimSpace(sc.Text())
+			if line == "" || strings.HasPrefix(line, "#") {
+				continue
+			}
+			if _, err := regexp.Compile(line); err != nil {
+				return f, fmt.Errorf("--ignore-file %s: line %d: %w", o.ignoreFile, n, err)
+			}
+			exprs = append(exprs, line)
+		}
+	}
+	for _, e := range exprs {
+		re, err := regexp.Compile(e)
+		if err != nil {
+			return f, fmt.Errorf("--ignore %q: %w", e, err)
+		}
+		f.Ignore = append(f.Ignore, re)
+	}
+	return f, nil
+}

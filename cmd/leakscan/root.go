@@ -1,0 +1,91 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"runtime/debug"
+	"strings"
+
+	"github.com/spf13/cobra"
+)
+
+// streams is everything a command touches outside the process, so tests
+// run commands with buffers and no files or terminal.
+type streams struct {
+	In       io.Reader
+	Out, Err io.Writer
+	Terminal bool // Out is a terminal
+	Getenv   func(string) string
+}
+
+// Exit statuses, documented in the README.
+const (
+	exitOK    = 0 // success; with a gate, no limit crossed
+	exitGate  = 1 // a gate's limit was crossed
+	exitInput = 2 // bad usage or unreadable input
+)
+
+// gateError reports crossed limits; its lines are already written.
+type gateError struct{ n int }
+
+func (e *gateError) Error() string { return fmt.Sprintf("%d limits crossed", e.n) }
+
+// version is set at build time with -ldflags "-X main.version=v1.2.3";
+// otherwise the module version from the build info is used.
+var version = ""
+
+func versionString() string {
+	if version != "" {
+		return version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
+		return bi.Main.Version
+	}
+	return "(devel)"
+}
+
+// run executes leakscan with args and returns the exit status.
+func run(ctx context.Context, args []string, s *streams) int {
+	root := newRootCmd(s)
+	root.SetArgs(args)
+	root.SetIn(s.In)
+	root.SetOut(s.Out)
+	root.SetErr(s.Err)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return exitOK
+	}
+	var gate *gateError
+	if errors.As(err, &gate) {
+		return exitGate
+	}
+	fmt.Fprintf(s.Err, "leakscan: %s\n", oneLine(err.Error()))
+	return exitInput
+}
+
+// oneLine keeps an error message on one line, whatever it wraps.
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(s), " ")
+}
+
+func newRootCmd(s *streams) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "leakscan",
+		Short: "Find goroutine leaks in goroutine dumps",
+		Long: `leakscan reads goroutine dumps (files, stdin or a live /debug/pprof endpoint,
+in every format Go writes), groups goroutines by the go statement that
+started them, and tells which creation sites grow between snapshots.
+
+Exit status: 0 success, 1 a --max-* limit was crossed, 2 bad usage or input.`,
+		Version:       versionString(),
+		SilenceErrors: true,
+		SilenceUsage:  true,
+	}
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return fmt.Errorf("%s: %w (see %s --help)", c.CommandPath(), err, c.CommandPath())
+	})
+	root.AddCommand(newTopCmd(s), newDiffCmd(s))
+	return root
+}

@@ -1,0 +1,87 @@
+package main
+
+import (
+	"github.com/spf13/cobra"
+
+	"github.com/leakscan/leakscan/internal/diff"
+	"github.com/leakscan/leakscan/internal/report"
+)
+
+// outputFlags are the flags that shape a report.
+type outputFlags struct {
+	format string
+	limit  int
+}
+
+func (f *outputFlags) register(c *cobra.Command) {
+	c.Flags().StringVarP(&f.format, "output", "o", "table", "output format: table, json or markdown")
+	c.Flags().IntVar(&f.limit, "top", 0, "show at most this many sites in a table (0: all)")
+}
+
+func (f *outputFlags) options(s *streams) (report.Options, error) {
+	format, err := report.ParseFormat(f.format)
+	if err != nil {
+		return report.Options{}, err
+	}
+	if f.limit < 0 {
+		return report.Options{}, errorf("--top must not be negative")
+	}
+	return report.Options{
+		Format: format,
+		Limit:  f.limit,
+		Color:  s.Terminal && s.Getenv("NO_COLOR") == "" && s.Getenv("TERM") != "dumb",
+	}, nil
+}
+
+type topOptions struct {
+	input  inputFlags
+	output outputFlags
+}
+
+func newTopCmd(s *streams) *cobra.Command {
+	var opts topOptions
+	c := &cobra.Command{
+		Use:   "top DUMP",
+		Short: "Show goroutines grouped by creation site, biggest first",
+		Long: `Top reads one goroutine dump and shows one row per creation site (the go
+statement that started the goroutines), biggest first: how many, the
+function they run, where and in what state they wait, for how long, and
+how many the runtime marked leaked.
+
+DUMP is a file, - for stdin, or a live endpoint: host:port, or a URL
+(a /debug/pprof/ base gets goroutine?debug=2 appended). Every format Go
+writes is recognised by its content: debug=2 text, crash output, debug=1
+text, protobuf (gzipped or not), the goroutineleak profile.`,
+		Example: `  leakscan top goroutines.txt
+  kubectl logs pod | leakscan top -
+  leakscan top localhost:6060
+  leakscan top http://10.0.0.5:8080/debug/pprof/ -H "Authorization: Bearer $TOKEN" -o json`,
+		Args: exactArgs(1),
+		RunE: func(c *cobra.Command, args []string) error {
+			return runTop(c, s, &opts, args[0])
+		},
+	}
+	opts.input.register(c)
+	opts.output.register(c)
+	return c
+}
+
+func runTop(c *cobra.Command, s *streams, opts *topOptions, arg string) error {
+	ro, err := opts.output.options(s)
+	if err != nil {
+		return err
+	}
+	rd, err := opts.input.reader(s)
+	if err != nil {
+		return err
+	}
+	snap, err := rd.snapshot(c.Context(), arg)
+	if err != nil {
+		return err
+	}
+	// An inventory shows everything: benign goroutines are marked, not
+	// hidden, and nothing is ignored.
+	series := diff.NewSeries(diff.Filter{})
+	series.Add(snap)
+	return report.Write(s.Out, series.Result(), nil, ro)
+}

@@ -1,0 +1,154 @@
+package report
+
+import (
+	"encoding/json"
+	"io"
+	"time"
+
+	"github.com/leakscan/leakscan/internal/diff"
+	"github.com/leakscan/leakscan/internal/parse"
+)
+
+// Schema names the JSON layout. Later versions add fields, never rename.
+const Schema = "leakscan/v1"
+
+// The JSON document. Keep in sync with the schema in README.md.
+type jsonDoc struct {
+	Schema    string         `json:"schema"`
+	Snapshots []jsonSnapshot `json:"snapshots"`
+	// MatchedByEntry: sites were matched by entry function, because some
+	// snapshots have no creators.
+	MatchedByEntry bool       `json:"matched_by_entry,omitempty"`
+	Sites          []any      `json:"sites"`
+	Breaches       []jsonGate `json:"breaches,omitempty"`
+}
+
+type jsonSnapshot struct {
+	Source     string   `json:"source"`
+	Format     string   `json:"format"`
+	Profile    string   `json:"profile"`
+	Time       *string  `json:"time"`
+	Goroutines int      `json:"goroutines"`
+	Ignored    int      `json:"ignored,omitempty"`
+	Cause      string   `json:"cause,omitempty"`
+	Truncated  bool     `json:"truncated"`
+	Warnings   []string `json:"warnings"`
+}
+
+type jsonSite struct {
+	Creator string     `json:"creator"`
+	File    string     `json:"file"`
+	Line    int        `json:"line"`
+	Key     string     `json:"key"`
+	Entry   string     `json:"entry"`
+	Counts  []int      `json:"counts"`
+	Leaked  int        `json:"leaked"`
+	Benign  string     `json:"benign,omitempty"`
+	Cut     bool       `json:"stack_cut,omitempty"`
+	Waiting []jsonWait `json:"waiting"`
+}
+
+// jsonChange is a site of a series of two or more snapshots.
+type jsonChange struct {
+	jsonSite
+	Delta     int      `json:"delta"`
+	Survived  *int     `json:"survived"`
+	PerMinute *float64 `json:"per_minute"`
+	Status    string   `json:"status"`
+}
+
+type jsonWait struct {
+	State          string `json:"state"`
+	Func           string `json:"func"`
+	File           string `json:"file"`
+	Line           int    `json:"line"`
+	Count          int    `json:"count"`
+	MaxWaitMinutes int    `json:"max_wait_minutes"`
+}
+
+type jsonGate struct {
+	Rule    string  `json:"rule"`
+	Limit   float64 `json:"limit"`
+	Value   float64 `json:"value"`
+	Creator string  `json:"creator,omitempty"`
+	File    string  `json:"file,omitempty"`
+	Line    int     `json:"line,omitempty"`
+	Key     string  `json:"key,omitempty"`
+}
+
+func writeJSON(w io.Writer, r *diff.Result, breaches []diff.Breach) error {
+	doc := jsonDoc{Schema: Schema, MatchedByEntry: r.ByEntry, Sites: []any{}}
+	for _, m := range r.Snapshots {
+		s := jsonSnapshot{
+			Source: m.Source, Format: string(m.Format), Profile: m.Profile, Goroutines: m.Goroutines,
+			Ignored: m.Ignored, Cause: m.Cause, Truncated: m.Truncated, Warnings: m.Warnings,
+		}
+		if s.Warnings == nil {
+			s.Warnings = []string{}
+		}
+		if !m.Time.IsZero() {
+			t := m.Time.UTC().Format(time.RFC3339Nano)
+			s.Time = &t
+		}
+		doc.Snapshots = append(doc.Snapshots, s)
+	}
+	change := len(r.Snapshots) >= 2
+	for _, s := range r.Sites {
+		js := siteJSON(s)
+		if !change {
+			doc.Sites = append(doc.Sites, js)
+			continue
+		}
+		c := jsonChange{jsonSite: js, Delta: s.Delta, Status: string(s.Status)}
+		if r.IDs {
+			v := s.Survived
+			c.Survived = &v
+		}
+		if r.Timed {
+			v := s.PerMinute
+			c.PerMinute = &v
+		}
+		doc.Sites = append(doc.Sites, c)
+	}
+	if breaches != nil {
+		doc.Breaches = []jsonGate{}
+	}
+	for _, b := range breaches {
+		g := jsonGate{Rule: b.Rule, Limit: b.Limit, Value: b.Value}
+		if b.Site != nil {
+			js := siteJSON(b.Site)
+			g.Creator, g.File, g.Line, g.Key = js.Creator, js.File, js.Line, js.Key
+		}
+		doc.Breaches = append(doc.Breaches, g)
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(doc)
+}
+
+// siteJSON fills the fields leakscan top defines. For a helper site,
+// creator is the spawning helper and file/line are the entry function's;
+// for an entry site, creator is empty and file/line are the entry
+// function's.
+func siteJSON(s *diff.Site) jsonSite {
+	js := jsonSite{
+		Key: s.Kind.String(), Entry: s.Entry.Func, Counts: s.Counts, Leaked: s.Leaked,
+		Benign: s.Benign, Cut: s.Cut, Waiting: []jsonWait{},
+	}
+	switch s.Kind {
+	case parse.KeyCreatedBy:
+		js.Creator, js.File, js.Line = s.Func, s.File, s.Line
+	case parse.KeyHelper:
+		js.Creator, js.File, js.Line = s.Creator.Func, s.Entry.File, s.Entry.Line
+		js.Entry = s.Func
+	default:
+		js.File, js.Line = s.Entry.File, s.Entry.Line
+	}
+	for _, w := range s.Waits {
+		js.Waiting = append(js.Waiting, jsonWait{
+			State: w.State, Func: w.Frame.Func, File: w.Frame.File, Line: w.Frame.Line,
+			Count: w.Count, MaxWaitMinutes: w.MaxMinutes,
+		})
+	}
+	return js
+}

@@ -1,0 +1,205 @@
+package report
+
+import (
+	"fmt"
+	"io"
+	"path"
+	"strings"
+	"time"
+
+	"github.com/leakscan/leakscan/internal/diff"
+	"github.com/leakscan/leakscan/internal/parse"
+)
+
+// Format is an output format.
+type Format string
+
+// The output formats.
+const (
+	Table    Format = "table"
+	JSON     Format = "json"
+	Markdown Format = "markdown"
+)
+
+// ParseFormat checks a --output value.
+func ParseFormat(s string) (Format, error) {
+	switch f := Format(strings.ToLower(s)); f {
+	case Table, JSON, Markdown:
+		return f, nil
+	case "md":
+		return Markdown, nil
+	case "text":
+		return Table, nil
+	}
+	return "", fmt.Errorf("unknown output format %q (want table, json or markdown)", s)
+}
+
+// Options tunes Write.
+type Options struct {
+	Format Format
+	// Color marks growth in the table with ANSI colours; the caller sets
+	// it only for a terminal without NO_COLOR.
+	Color bool
+	// Limit is the most rows a table or Markdown shows; 0 shows all.
+	// JSON always has every site.
+	Limit int
+	// All shows unchanged and benign sites in a diff's table too.
+	All bool
+}
+
+// Write renders r, with the gate's breaches (nil when no gate was set),
+// to w.
+func Write(w io.Writer, r *diff.Result, breaches []diff.Breach, opts Options) error {
+	switch opts.Format {
+	case JSON:
+		return writeJSON(w, r, breaches)
+	case Markdown:
+		return writeMarkdown(w, r, breaches, opts)
+	case Table, "":
+		return writeTable(w, r, breaches, opts)
+	}
+	return fmt.Errorf("unknown output format %q", opts.Format)
+}
+
+// shortFunc drops the import path before the package name:
+// "github.com/acme/x/pipeline.(*Stage).run" → "pipeline.(*Stage).run".
+func shortFunc(fn string) string {
+	if i := strings.LastIndexByte(fn, '/'); i >= 0 && !strings.Contains(fn[:i], "[") {
+		return fn[i+1:]
+	}
+	return fn
+}
+
+// location is "file.go:441", or "" when unknown.
+func location(file string, line int) string {
+	if file == "" {
+		return ""
+	}
+	if line == 0 {
+		return path.Base(file)
+	}
+	return fmt.Sprintf("%s:%d", path.Base(file), line)
+}
+
+// siteName names where the goroutines of s were started, in the form
+// "main.(*FileMonitor).pollAllFiles (file_monitor.go:441)".
+func siteName(s *diff.Site, short bool) string {
+	fn := func(f string) string {
+		if short {
+			return shortFunc(f)
+		}
+		return f
+	}
+	switch s.Kind {
+	case parse.KeyHelper:
+		return fmt.Sprintf("%s via %s (%s)", fn(s.Func), fn(s.Creator.Func), location(s.Entry.File, s.Entry.Line))
+	case parse.KeyEntry:
+		if s.Func == "" {
+			return "(no frames)"
+		}
+		return fmt.Sprintf("%s (%s, no creator)", fn(s.Func), location(s.Entry.File, s.Entry.Line))
+	}
+	return fmt.Sprintf("%s (%s)", fn(s.Func), location(s.File, s.Line))
+}
+
+// waitName is "chan send at file_monitor.go:449", naming the function
+// too when it is not the one the goroutines run.
+func waitName(w diff.Wait, entry string) string {
+	if w.Frame.Func == "" {
+		return w.State
+	}
+	s := w.State
+	if s == "" {
+		s = "in " + shortFunc(w.Frame.Func)
+	} else if w.Frame.Func != entry {
+		s += " in " + shortFunc(w.Frame.Func)
+	}
+	return s + " at " + location(w.Frame.File, w.Frame.Line)
+}
+
+// Headline says what a growing site did, plainly:
+// "+16 in 30s from main.(*FileMonitor).pollAllFiles (file_monitor.go:441)".
+func Headline(r *diff.Result, s *diff.Site) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%+d", s.Delta)
+	n := len(r.Snapshots)
+	if r.Timed && n >= 2 {
+		span := r.Snapshots[n-1].Time.Sub(r.Snapshots[0].Time)
+		if n == 2 {
+			fmt.Fprintf(&b, " in %s", shortDuration(span))
+		} else {
+			step := span / time.Duration(n-1)
+			fmt.Fprintf(&b, " (%+.1f every %s)", s.PerMinute*step.Minutes(), shortDuration(step))
+		}
+	}
+	fmt.Fprintf(&b, " from %s", siteName(s, false))
+	if s.Survived >= 0 && s.Counts[0] > 0 {
+		fmt.Fprintf(&b, "; %d of %d earlier goroutines still alive", s.Survived, s.Counts[0])
+	}
+	return b.String()
+}
+
+// shortDuration prints 30s, 5m, 1h30m, 2m30s.
+func shortDuration(d time.Duration) string {
+	d = d.Round(time.Second)
+	s := d.String()
+	s = strings.TrimSuffix(s, "0s")
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	if s == "" {
+		return "0s"
+	}
+	return s
+}
+
+// growing returns the sites that grew, benign ones left out, in rank order.
+func growing(r *diff.Result) []*diff.Site {
+	var out []*diff.Site
+	for _, s := range r.Sites {
+		if s.Delta > 0 && s.Benign == "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// shown returns the sites a table shows: all for an inventory; for a
+// change, those that changed (or all with opts.All), benign ones only
+// with opts.All.
+func shown(r *diff.Result, opts Options) (rows []*diff.Site, hidden int) {
+	for _, s := range r.Sites {
+		show := len(r.Snapshots) < 2 || opts.All ||
+			(s.Benign == "" && (s.Delta != 0 || s.Status == diff.StatusChurn))
+		if !show {
+			hidden++
+			continue
+		}
+		rows = append(rows, s)
+	}
+	if opts.Limit > 0 && len(rows) > opts.Limit {
+		hidden += len(rows) - opts.Limit
+		rows = rows[:opts.Limit]
+	}
+	return rows, hidden
+}
+
+// breachLine is the gate's message for one breach.
+func BreachLine(b diff.Breach) string {
+	if b.Site == nil {
+		return fmt.Sprintf("all sites together grew by %d (limit %d)", int(b.Value), int(b.Limit))
+	}
+	name := siteName(b.Site, false)
+	switch b.Rule {
+	case "max-rate":
+		return fmt.Sprintf("%s grew by %.2f per minute (limit %g)", name, b.Value, b.Limit)
+	}
+	return fmt.Sprintf("%s grew by %d (limit %d)", name, int(b.Value), int(b.Limit))
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return fmt.Sprintf("%d %s", n, one)
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}

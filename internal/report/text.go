@@ -1,0 +1,326 @@
+package report
+
+import (
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/leakscan/leakscan/internal/diff"
+)
+
+const (
+	red    = "\x1b[31m"
+	green  = "\x1b[32m"
+	bold   = "\x1b[1m"
+	normal = "\x1b[0m"
+)
+
+// summary is the lines above a table: what was read and, for a change,
+// what moved.
+func summary(r *diff.Result, md bool) []string {
+	code := func(s string) string {
+		if md {
+			return "`" + s + "`"
+		}
+		return s
+	}
+	var out []string
+	n := len(r.Snapshots)
+	if n == 1 {
+		m := r.Snapshots[0]
+		line := fmt.Sprintf("%s: %s in %s (%s", code(m.Source), plural(m.Goroutines, "goroutine", "goroutines"),
+			plural(len(r.Sites), "site", "sites"), m.Format)
+		if m.Profile != "goroutine" && m.Profile != "" {
+			line += ", " + m.Profile + " profile"
+		}
+		out = append(out, line+")")
+	} else {
+		a, b := r.Snapshots[0], r.Snapshots[n-1]
+		counts := map[diff.Status]int{}
+		for _, s := range r.Sites {
+			if s.Benign == "" {
+				counts[s.Status]++
+			}
+		}
+		var parts []string
+		for _, st := range []diff.Status{diff.StatusAccumulating, diff.StatusGrew, diff.StatusNew,
+			diff.StatusChurn, diff.StatusShrank, diff.StatusGone} {
+			if c := counts[st]; c > 0 {
+				parts = append(parts, fmt.Sprintf("%d %s", c, st))
+			}
+		}
+		line := fmt.Sprintf("%s → %s: %d → %d goroutines (%+d)", code(a.Source), code(b.Source),
+			a.Goroutines, b.Goroutines, b.Goroutines-a.Goroutines)
+		if n > 2 {
+			line = fmt.Sprintf("%d snapshots, %s", n, line)
+		}
+		if r.Timed {
+			line += " in " + shortDuration(b.Time.Sub(a.Time))
+		}
+		if len(parts) > 0 {
+			line += "; sites: " + strings.Join(parts, ", ")
+		}
+		out = append(out, line)
+		if r.ByEntry {
+			out = append(out, "sites matched by entry function: some inputs (debug=1, protobuf) record no creation sites")
+		}
+	}
+	for _, m := range r.Snapshots {
+		prefix := ""
+		if n > 1 {
+			prefix = m.Source + ": "
+		}
+		if m.Cause != "" {
+			out = append(out, prefix+"cause: "+code(m.Cause))
+		}
+		if m.Ignored > 0 {
+			out = append(out, fmt.Sprintf("%s%s ignored (--ignore)", prefix, plural(m.Ignored, "goroutine", "goroutines")))
+		}
+		for _, w := range m.Warnings {
+			out = append(out, prefix+"warning: "+w)
+		}
+	}
+	return out
+}
+
+// grid builds the table's header and rows.
+func grid(r *diff.Result, rows []*diff.Site, color bool) (header []string, cells [][]string, numeric []bool) {
+	leaked, minutes := false, false
+	for _, s := range rows {
+		leaked = leaked || s.Leaked > 0
+		for _, w := range s.Waits {
+			minutes = minutes || w.MaxMinutes > 0
+		}
+	}
+	paint := func(c, s string) string {
+		if color {
+			return c + s + normal
+		}
+		return s
+	}
+	if len(r.Snapshots) < 2 {
+		header = []string{"GOROUTINES"}
+		numeric = []bool{true}
+		if leaked {
+			header = append(header, "LEAKED")
+			numeric = append(numeric, true)
+		}
+		header = append(header, "CREATED BY", "RUNNING", "WAITING")
+		if minutes {
+			header = append(header, "FOR")
+		}
+		header = append(header, "NOTE")
+		for _, s := range rows {
+			row := []string{strconv.Itoa(s.Counts[0])}
+			if leaked {
+				row = append(row, zeroBlank(s.Leaked))
+			}
+			row = append(row, createdBy(s), shortFunc(s.Entry.Func), waiting(s))
+			if minutes {
+				row = append(row, maxWait(s))
+			}
+			cells = append(cells, append(row, note(s)))
+		}
+		return header, cells, numeric
+	}
+	header = []string{"BEFORE", "AFTER", "CHANGE"}
+	numeric = []bool{true, true, true}
+	if r.IDs {
+		header = append(header, "STAYED")
+		numeric = append(numeric, true)
+	}
+	if r.Timed {
+		header = append(header, "PER MIN")
+		numeric = append(numeric, true)
+	}
+	header = append(header, "STATUS", "CREATED BY", "WAITING", "NOTE")
+	for _, s := range rows {
+		n := len(s.Counts)
+		change := fmt.Sprintf("%+d", s.Delta)
+		switch {
+		case s.Delta > 0 && s.Benign == "":
+			change = paint(red+bold, change)
+		case s.Delta < 0:
+			change = paint(green, change)
+		case s.Delta == 0:
+			change = "0"
+		}
+		row := []string{strconv.Itoa(s.Counts[0]), strconv.Itoa(s.Counts[n-1]), change}
+		if r.IDs {
+			row = append(row, fmt.Sprintf("%d/%d", s.Survived, s.Counts[0]))
+		}
+		if r.Timed {
+			row = append(row, fmt.Sprintf("%+.1f", s.PerMinute))
+		}
+		row = append(row, string(s.Status), createdBy(s), waiting(s), note(s))
+		cells = append(cells, row)
+	}
+	return header, cells, numeric
+}
+
+func zeroBlank(n int) string {
+	if n == 0 {
+		return ""
+	}
+	return strconv.Itoa(n)
+}
+
+// createdBy is the site cell: "main.(*FileMonitor).pollAllFiles file_monitor.go:441".
+func createdBy(s *diff.Site) string {
+	switch {
+	case s.Func == "":
+		return "(no frames)"
+	case s.Kind.String() == "created-by":
+		return shortFunc(s.Func) + " " + location(s.File, s.Line)
+	}
+	return shortFunc(s.Func) + " " + location(s.Entry.File, s.Entry.Line)
+}
+
+// waiting is the main wait of a site and how many others there are.
+func waiting(s *diff.Site) string {
+	if len(s.Waits) == 0 {
+		return ""
+	}
+	w := waitName(s.Waits[0], s.Entry.Func)
+	if len(s.Waits) > 1 {
+		w += fmt.Sprintf(" (%d; +%d more)", s.Waits[0].Count, len(s.Waits)-1)
+	}
+	return w
+}
+
+func maxWait(s *diff.Site) string {
+	m := 0
+	for _, w := range s.Waits {
+		m = max(m, w.MaxMinutes)
+	}
+	if m == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%dm", m)
+}
+
+// note says how a site was keyed when it is not by "created by", and why
+// it is benign.
+func note(s *diff.Site) string {
+	var parts []string
+	switch s.Kind.String() {
+	case "helper":
+		parts = append(parts, "via "+shortFunc(s.Creator.Func))
+	case "entry":
+		parts = append(parts, "no creator")
+	}
+	if s.Cut {
+		parts = append(parts, "stack cut")
+	}
+	if s.Benign != "" {
+		parts = append(parts, "benign: "+s.Benign)
+	}
+	return strings.Join(parts, "; ")
+}
+
+func writeTable(w io.Writer, r *diff.Result, breaches []diff.Breach, opts Options) error {
+	for _, l := range summary(r, false) {
+		if _, err := fmt.Fprintln(w, l); err != nil {
+			return err
+		}
+	}
+	if len(r.Snapshots) >= 2 {
+		for i, s := range growing(r) {
+			if i == 3 {
+				break
+			}
+			line := Headline(r, s)
+			if opts.Color {
+				line = bold + line + normal
+			}
+			fmt.Fprintln(w, line)
+		}
+	}
+	rows, hidden := shown(r, opts)
+	fmt.Fprintln(w)
+	if len(rows) == 0 {
+		fmt.Fprintln(w, "no site changed")
+	} else {
+		header, cells, numeric := grid(r, rows, opts.Color)
+		if err := renderGrid(w, header, cells, numeric, false); err != nil {
+			return err
+		}
+	}
+	if hidden > 0 {
+		fmt.Fprintf(w, "%s not shown (--all, --top)\n", plural(hidden, "site", "sites"))
+	}
+	for _, b := range breaches {
+		fmt.Fprintln(w, "over the limit: "+BreachLine(b))
+	}
+	return nil
+}
+
+func writeMarkdown(w io.Writer, r *diff.Result, breaches []diff.Breach, opts Options) error {
+	title := "Goroutines by creation site"
+	if len(r.Snapshots) >= 2 {
+		title = "Goroutine growth by creation site"
+	}
+	fmt.Fprintf(w, "### %s\n\n", title)
+	for _, l := range summary(r, true) {
+		fmt.Fprintf(w, "%s  \n", mdEscape(l))
+	}
+	if len(r.Snapshots) >= 2 {
+		for i, s := range growing(r) {
+			if i == 3 {
+				break
+			}
+			fmt.Fprintf(w, "**%s**  \n", mdEscape(Headline(r, s)))
+		}
+	}
+	if len(breaches) > 0 {
+		fmt.Fprintln(w)
+		for _, b := range breaches {
+			fmt.Fprintf(w, "- :x: %s\n", mdEscape(BreachLine(b)))
+		}
+	}
+	fmt.Fprintln(w)
+	rows, hidden := shown(r, opts)
+	if len(rows) == 0 {
+		fmt.Fprintln(w, "No site changed.")
+		return nil
+	}
+	header, cells, numeric := grid(r, rows, false)
+	for _, row := range cells {
+		for i := range row {
+			row[i] = mdCell(row[i])
+		}
+	}
+	if err := renderGrid(w, header, cells, numeric, true); err != nil {
+		return err
+	}
+	if hidden > 0 {
+		fmt.Fprintf(w, "\n%s not shown.\n", plural(hidden, "site", "sites"))
+	}
+	return nil
+}
+
+// mdCell escapes a table cell: pipes would end it, and names such as
+// (*T).m read as code.
+func mdCell(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ReplaceAll(mdEscape(s), "|", `\|`)
+}
+
+// mdEscape keeps Markdown from reading * and _ in Go names as emphasis.
+func mdEscape(s string) string {
+	var b strings.Builder
+	inCode := false
+	for _, c := range s {
+		if c == '`' {
+			inCode = !inCode
+		}
+		if !inCode && (c == '*' || c == '_' || c == '<') {
+			b.WriteByte('\\')
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
+}
