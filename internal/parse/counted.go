@@ -184,11 +184,7 @@ func readProto(data []byte, opts Options) (*Snapshot, error) {
 		}
 	}
 	if idx < 0 {
-		kind := "unknown"
-		if len(p.SampleType) > 0 {
-			kind = p.SampleType[0].Type
-		}
-		return nil, fmt.Errorf("a %s profile, not a goroutine profile", kind)
+		return nil, &wrongProfile{kind: profileKind(p)}
 	}
 	snap := &Snapshot{Format: FormatProto, Profile: p.SampleType[idx].Type}
 	if p.TimeNanos > 0 {
@@ -248,4 +244,33 @@ func readProto(data []byte, opts Options) (*Snapshot, error) {
 	snap.Goroutines = bl.goroutines
 	snap.Stacks = bl.sortedStacks()
 	return snap, nil
+}
+
+// wrongProfile is a valid profile of another kind.
+type wrongProfile struct{ kind string }
+
+func (e *wrongProfile) Error() string {
+	return fmt.Sprintf("a %s profile, not a goroutine profile", e.kind)
+}
+
+// profileKind names a profile by its sample types, as net/http/pprof
+// names its endpoints.
+func profileKind(p *profile.Profile) string {
+	kind := "unknown"
+	for _, st := range p.SampleType {
+		switch st.Type {
+		case "inuse_space", "alloc_space":
+			return "heap"
+		case "cpu":
+			return "CPU"
+		case "contentions", "delay":
+			return "mutex or block"
+		case "threadcreate":
+			return "threadcreate"
+		}
+		if kind == "unknown" {
+			kind = st.Type
+		}
+	}
+	return kind
 }

@@ -100,6 +100,10 @@ func read(ctx context.Context, r io.Reader, name string, opts Options, gunzipped
 			return nil, err
 		}
 		snap, err := readProto(data, opts)
+		var wrong *wrongProfile
+		if errors.As(err, &wrong) {
+			return nil, err
+		}
 		if err != nil {
 			if gunzipped {
 				return nil, fmt.Errorf("gzip data that is not a goroutine profile: %w", err)

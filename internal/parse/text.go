@@ -42,6 +42,9 @@ type textParser struct {
 	nwarn     int
 	crash     bool // an envelope line was seen: this is crash output
 	truncated bool
+	partial   bool // the line being read is the input's last and has no newline
+	cutInLine bool // that line did not make sense: the input was cut inside it
+	noStack   bool // the block said its stack is unavailable
 
 	strip func([]byte) []byte // log prefix remover, or nil
 	each  func(*Goroutine) error
@@ -80,6 +83,7 @@ func (p *textParser) parse(chunk []byte, final bool) {
 		i := bytes.IndexByte(chunk, '\n')
 		if i < 0 {
 			line, chunk = chunk, nil
+			p.partial = final
 		} else {
 			line, chunk = chunk[:i], chunk[i+1:]
 		}
@@ -99,16 +103,34 @@ func (p *textParser) parse(chunk []byte, final bool) {
 		}
 		return
 	}
-	switch p.st {
-	case stOutside:
-	case stFrames:
-		p.endBlock()
-	default:
-		p.truncated = true
-		p.warns = append(p.warns, warning{p.line, fmt.Sprintf(
-			"input ends inside goroutine %d (truncated: the runtime cuts debug=2 at 64 MiB); it is not counted", p.g.id)})
-		p.st = stOutside
+	// The runtime cuts debug=2 output at 64 MiB, mid-line; transfers and
+	// copy-paste cut anywhere. A goroutine without its bottom is dropped
+	// rather than counted at a wrong site.
+	cut := p.cutInLine || p.st == stLocation || p.st == stCreatorAt ||
+		p.st == stFrames && len(p.g.frames) == 0 && p.g.creator < 0 && !p.noStack
+	if !cut {
+		if p.st == stFrames {
+			p.endBlock()
+		}
+		return
 	}
+	p.truncated = true
+	what := "the input ends inside a line"
+	if p.st != stOutside {
+		what = fmt.Sprintf("the input ends inside goroutine %d, which is not counted", p.g.id)
+	}
+	p.warns = append(p.warns, warning{p.line, what + " (truncated: the runtime cuts debug=2 dumps at 64 MiB)"})
+	p.st = stOutside
+}
+
+// bad reports a line that makes no sense: a warning, unless it is the
+// last line of the input cut short.
+func (p *textParser) bad(format string, args ...any) {
+	if p.partial {
+		p.cutInLine = true
+		return
+	}
+	p.warn(format, args...)
 }
 
 func (p *textParser) readLine(line []byte) {
@@ -118,14 +140,14 @@ func (p *textParser) readLine(line []byte) {
 			p.st = stFrames
 			return
 		}
-		p.warn("function %s has no location line", clip(p.fn))
+		p.bad("function %s has no location line", clip(p.fn))
 		p.st = stFrames
 	case stCreatorAt:
 		if p.location(line) {
 			p.st = stFrames
 			return
 		}
-		p.warn("\"created by\" has no location line")
+		p.bad("\"created by\" has no location line")
 		p.st = stFrames
 	}
 	if p.st == stFrames {
@@ -149,6 +171,9 @@ func (p *textParser) outside(line []byte) {
 	if (p.prevBlank || !p.inPanic) && p.header(t) {
 		p.prevBlank = false
 		return
+	}
+	if p.partial && hasPrefix(t, "goroutine") {
+		p.cutInLine = true
 	}
 	p.prevBlank = false
 	switch {
@@ -191,7 +216,7 @@ func (p *textParser) frameLine(line []byte) {
 		// at the last '(', as arguments never contain one.
 		i := bytes.LastIndexByte(t, '(')
 		if i <= 0 {
-			p.warn("unexpected line %q", clip(t))
+			p.bad("unexpected line %q", clip(t))
 			return
 		}
 		p.fn = t[:i]
@@ -225,13 +250,25 @@ func (p *textParser) frameLine(line []byte) {
 	case hasPrefix(t, "goroutine ") && p.header(t):
 		// A header without the blank line before it, as in text whose
 		// empty lines were lost: the previous block ends here.
-	case hasPrefix(t, "goroutine running on other thread"), hasPrefix(t, "non-Go function"),
+	case hasPrefix(t, "goroutine running on other thread"):
+		p.noStack = true
+	case isTrailer(t):
+		// What go run and go test print after the dump, with no blank line.
+		p.endBlock()
+	case hasPrefix(t, "non-Go function"),
 		hasPrefix(t, "runtime: "), hasPrefix(t, "stack: frame="), hasPrefix(t, "0x"):
 		// No stack, a cgo frame, or the unwinder's diagnostics of a broken
 		// stack: nothing to keep.
 	default:
-		p.warn("unexpected line %q in goroutine %d", clip(t), p.g.id)
+		p.bad("unexpected line %q in goroutine %d", clip(t), p.g.id)
 	}
+}
+
+// isTrailer recognises lines that follow a dump directly: "exit status 2"
+// (go run), "FAIL\tpkg\t3.04s", "FAIL", "ok  \tpkg" (go test).
+func isTrailer(t []byte) bool {
+	return hasPrefix(t, "exit status ") || string(t) == "FAIL" || hasPrefix(t, "FAIL\t") ||
+		hasPrefix(t, "ok  \t") || string(t) == "PASS"
 }
 
 // elidedCount parses "...N frames elided...".
@@ -321,6 +358,7 @@ func (p *textParser) header(t []byte) bool {
 	}
 	p.g.reset()
 	p.g.id = id
+	p.noStack = false
 	p.gLine = p.line
 	p.anc = nil
 	p.st = stFrames
