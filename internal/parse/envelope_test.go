@@ -60,10 +60,10 @@ func TestDamagedText(t *testing.T) {
 		return b.String()
 	}
 	tests := map[string]string{
-		"crlf":           strings.ReplaceAll(twoBlocks, "\n", "\r\n"),
-		"tabs to spaces": strings.ReplaceAll(twoBlocks, "\t", "    "),
-		"tabs dropped":   strings.ReplaceAll(twoBlocks, "\t", ""),
-		"indented":       mangle(func(_ int, l string) string { return "    " + l }),
+		"crlf":                strings.ReplaceAll(twoBlocks, "\n", "\r\n"),
+		"tabs to spaces":      strings.ReplaceAll(twoBlocks, "\t", "    "),
+		"tabs dropped":        strings.ReplaceAll(twoBlocks, "\t", ""),
+		"indented":            mangle(func(_ int, l string) string { return "    " + l }),
 		"no trailing newline": strings.TrimSuffix(twoBlocks, "\n"),
 		"kubectl timestamps": mangle(func(i int, l string) string {
 			return "2024-05-01T12:00:0" + string(rune('0'+i%10)) + ".123456789Z stderr F " + l
@@ -106,7 +106,7 @@ func summarize(t *testing.T, text string) string {
 
 func TestTruncated(t *testing.T) {
 	for _, cut := range []int{
-		strings.Index(twoBlocks, "main.worker") + 6,  // inside a function line
+		strings.Index(twoBlocks, "main.worker") + 6,    // inside a function line
 		strings.Index(twoBlocks, "/app/main.go:9") + 5, // inside a location
 		strings.Index(twoBlocks, "created by") + 3,
 		strings.Index(twoBlocks, "goroutine 7") + 9, // inside the header
