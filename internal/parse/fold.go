@@ -199,22 +199,33 @@ func (s *Stack) addState(state string, n, minutes int) {
 	s.States = append(s.States, StateCount{State: state, Count: n, MaxMinutes: minutes})
 }
 
-// merge moves the stacks of o into bl.
-func (bl *builder) merge(o *builder) {
-	bl.goroutines += o.goroutines
-	for _, s := range o.stacks {
-		k := stackKey(s)
-		t, ok := bl.stacks[k]
-		if !ok {
-			bl.stacks[k] = s
-			continue
-		}
-		t.Count += s.Count
-		t.Leaked += s.Leaked
-		t.Locked += s.Locked
-		t.IDs.AddSet(&s.IDs)
-		for _, sc := range s.States {
-			t.addState(sc.State, sc.Count, sc.MaxMinutes)
+// merge moves the stacks of others into bl. Builders number frames
+// differently, so stacks are matched by value here.
+func (bl *builder) merge(others []*builder) {
+	if len(others) == 0 {
+		return
+	}
+	byValue := make(map[string]*Stack, len(bl.stacks))
+	for _, s := range bl.stacks {
+		byValue[stackKey(s)] = s
+	}
+	for _, o := range others {
+		bl.goroutines += o.goroutines
+		for _, s := range o.stacks {
+			k := stackKey(s)
+			t, ok := byValue[k]
+			if !ok {
+				byValue[k] = s
+				bl.stacks["\xff"+k] = s // a key no fold produces
+				continue
+			}
+			t.Count += s.Count
+			t.Leaked += s.Leaked
+			t.Locked += s.Locked
+			t.IDs.AddSet(&s.IDs)
+			for _, sc := range s.States {
+				t.addState(sc.State, sc.Count, sc.MaxMinutes)
+			}
 		}
 	}
 }

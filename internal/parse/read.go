@@ -352,9 +352,10 @@ func finishText(parsers []*textParser, total int64) *Snapshot {
 	var warns []warning
 	nwarn := 0
 	causeLine := 0
+	others := make([]*builder, 0, len(parsers)-1)
 	for i, p := range parsers {
 		if i > 0 {
-			b.merge(p.b)
+			others = append(others, p.b)
 		}
 		warns = append(warns, p.warns...)
 		nwarn += p.nwarn
@@ -382,6 +383,7 @@ func finishText(parsers []*textParser, total int64) *Snapshot {
 	if more := nwarn - maxWarnings; more > 0 && len(warns) >= maxWarnings {
 		snap.Warnings = append(snap.Warnings, fmt.Sprintf("%d more warnings not shown", more))
 	}
+	b.merge(others)
 	snap.Goroutines = b.goroutines
 	snap.Stacks = b.sortedStacks()
 	return snap
