@@ -19,6 +19,7 @@ type builder struct {
 	strs     map[string]string
 	stacks   map[string]*Stack
 	key      []byte
+	last     *Stack // the stack of the goroutine folded last
 
 	goroutines int
 }
@@ -145,6 +146,12 @@ func (bl *builder) fold(g *rawGoroutine) {
 		s = bl.newStack(g)
 		bl.stacks[string(bl.key)] = s
 	}
+	bl.last = s
+	bl.add(s, g)
+}
+
+// add counts g in its stack s.
+func (bl *builder) add(s *Stack, g *rawGoroutine) {
 	bl.goroutines += g.count
 	s.Count += g.count
 	if g.leaked {

@@ -49,6 +49,11 @@ type textParser struct {
 	strip func([]byte) []byte // log prefix remover, or nil
 	each  func(*Goroutine) error
 	err   error // from each
+
+	// blocks maps the bytes that identify a well-formed block's stack
+	// (see quickBlock) to the stack it was folded into.
+	blocks map[string]*Stack
+	key    []byte
 }
 
 type textState uint8
@@ -78,7 +83,14 @@ func (p *textParser) warn(format string, args ...any) {
 // parse reads the lines of chunk; final says no more input follows.
 func (p *textParser) parse(chunk []byte, final bool) {
 	p.prevBlank = true
+	quick := p.each == nil && p.strip == nil
 	for len(chunk) > 0 && p.err == nil {
+		if quick && p.st == stOutside && (p.prevBlank || !p.inPanic) && hasPrefix(chunk, "goroutine ") {
+			if n := p.quickBlock(chunk); n > 0 {
+				chunk = chunk[n:]
+				continue
+			}
+		}
 		var line []byte
 		i := bytes.IndexByte(chunk, '\n')
 		if i < 0 {
@@ -132,6 +144,109 @@ func (p *textParser) bad(format string, args ...any) {
 	}
 	p.warn(format, args...)
 }
+
+// quickBlock reads the goroutine block at the start of chunk if it has
+// the exact shape the runtime writes, and returns how many bytes it took
+// (the block and the blank line after it), or 0 to let the line state
+// machine read it.
+//
+// It is the fast path that keeps leakscan near the speed of a bare line
+// scan: goroutines of one stack print the same location lines (file:line
+// and PC offset) and differ only in header and arguments. So the block is
+// not parsed frame by frame: its location lines, with one byte standing
+// for each function line, are the key of the stack it was folded into
+// the first time, when the state machine parsed it in full.
+func (p *textParser) quickBlock(chunk []byte) int {
+	nl := bytes.IndexByte(chunk, '\n')
+	if nl < 1 || chunk[nl-1] == '\r' {
+		return 0
+	}
+	header := chunk[:nl]
+	p.key = p.key[:0]
+	lines := 1
+	end := -1 // offset of the blank line ending the block
+	for off := nl + 1; off < len(chunk); lines++ {
+		i := bytes.IndexByte(chunk[off:], '\n')
+		if i < 0 {
+			return 0 // the last block of the input: the state machine reads it
+		}
+		line := chunk[off : off+i]
+		if len(line) == 0 {
+			end = off
+			break
+		}
+		off += i + 1
+		switch {
+		case line[0] == '\t':
+			if !plainLocation(line) {
+				return 0
+			}
+			p.key = append(p.key, line...)
+		case line[len(line)-1] == ')' && line[0] != ' ':
+			p.key = append(p.key, '\n')
+		case line[0] == 'c' && hasPrefix(line, "created by "):
+			p.key = append(p.key, '\v')
+		case line[0] == '.' && hasPrefix(line, "...") && line[len(line)-1] == '.':
+			p.key = append(p.key, line...)
+		default:
+			return 0
+		}
+	}
+	if end < 0 {
+		return 0
+	}
+	s := p.blocks[string(p.key)]
+	if s == nil {
+		// First sight: parse the block in full, and remember its stack.
+		key := string(p.key)
+		p.b.last = nil
+		for rest := chunk[:end+1]; len(rest) > 0; {
+			i := bytes.IndexByte(rest, '\n')
+			p.line++
+			p.readLine(rest[:i])
+			rest = rest[i+1:]
+		}
+		if p.st == stOutside && p.b.last != nil {
+			if p.blocks == nil {
+				p.blocks = make(map[string]*Stack)
+			}
+			p.blocks[key] = p.b.last
+		}
+		return end + 1
+	}
+	if !p.header(header) {
+		return 0
+	}
+	p.line += lines + 1
+	p.st = stOutside
+	p.prevBlank = true
+	p.inPanic = false
+	if p.g.id != 0 {
+		p.b.add(s, &p.g)
+	}
+	return end + 1
+}
+
+// plainLocation reports whether line is a location exactly as the runtime
+// prints it at the default traceback level: "\t" FILE ":" LINE, and
+// " +0x" OFFSET unless inlined.
+func plainLocation(line []byte) bool {
+	i := len(line)
+	for i > 0 && isHex(line[i-1]) {
+		i--
+	}
+	end := len(line)
+	if i >= 4 && i < len(line) && string(line[i-4:i]) == " +0x" {
+		end = i - 4
+	}
+	j := end
+	for j > 0 && line[j-1] >= '0' && line[j-1] <= '9' {
+		j--
+	}
+	return j < end && j > 2 && line[j-1] == ':'
+}
+
+func isHex(c byte) bool { return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' }
 
 func (p *textParser) readLine(line []byte) {
 	switch p.st {

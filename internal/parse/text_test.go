@@ -176,3 +176,21 @@ created by main.main in goroutine 1
 		t.Errorf("warnings: %q", snap.Warnings)
 	}
 }
+
+func TestPlainLocation(t *testing.T) {
+	for line, want := range map[string]bool{
+		"\t/app/main.go:12 +0x3c":                                true,
+		"\t/app/main.go:58":                                      true,
+		"\tC:/Program Files/Go/src/x.go:7 +0x1d":                 true,
+		"\t/app/main.go:12 +0x3c fp=0x1 sp=0x2 pc=0x3":           false,
+		"\t/app/main.go:12 +0x3c\r":                              false,
+		"\tgoroutine running on other thread; stack unavailable": false,
+		"\t/app/main.go":                                         false,
+		"\t/app/main.go: +0x1":                                   false,
+		"\t:12":                                                  false,
+	} {
+		if got := plainLocation([]byte(line)); got != want {
+			t.Errorf("plainLocation(%q) = %v, want %v", line, got, want)
+		}
+	}
+}
