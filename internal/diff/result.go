@@ -106,6 +106,8 @@ func (s *Series) Result() *Result {
 	r.ByEntry = withIDs > 0 && withIDs < n
 
 	groups := make(map[lineKey]*Site)
+	latest := make(map[*Site]int) // the latest snapshot with goroutines of a site
+	members := make(map[*Site][]*line)
 	for _, l := range s.lines {
 		k := l.key
 		if r.ByEntry {
@@ -136,9 +138,17 @@ func (s *Series) Result() *Result {
 				g.Survived += l.firstIDs.IntersectLen(&l.lastIDs)
 			}
 		}
-		g.Waits = mergeWaits(g.Waits, l)
+		if n, ok := latest[g]; !ok || l.seen > n {
+			latest[g] = l.seen
+		}
+		members[g] = append(members[g], l)
 	}
 	for _, g := range groups {
+		for _, l := range members[g] {
+			if l.seen == latest[g] {
+				g.Waits = mergeWaits(g.Waits, l)
+			}
+		}
 		if n > 0 {
 			g.Delta = g.Counts[n-1] - g.Counts[0]
 		}
@@ -153,9 +163,9 @@ func (s *Series) Result() *Result {
 	return r
 }
 
-// mergeWaits adds the waits of l's latest snapshot to ws. Only lines seen
-// in the latest snapshot of their group contribute, so a site's waits all
-// come from one snapshot.
+// mergeWaits adds the waits of l's latest snapshot to ws. The caller
+// passes only lines seen in the latest snapshot of their site, so that a
+// site's waits all come from one snapshot.
 func mergeWaits(ws []Wait, l *line) []Wait {
 	for _, w := range l.waits {
 		found := false

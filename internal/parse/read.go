@@ -440,7 +440,11 @@ func prefixPattern(prefix string) *regexp.Regexp {
 	q = strings.ReplaceAll(q, "stderr", "std(?:out|err)")
 	q = strings.ReplaceAll(q, `) F`, `) [FP]`)
 	q = strings.ReplaceAll(q, `) P`, `) [FP]`)
-	return regexp.MustCompile(`^` + q + `[ \t]?`)
+	re, err := regexp.Compile(`^` + q + `[ \t]?`)
+	if err != nil {
+		return nil // not text a pattern can hold (invalid UTF-8): strip nothing
+	}
+	return re
 }
 
 // limitReader fails with ErrTooLarge once more than n bytes were read.
