@@ -6,7 +6,7 @@ GO        ?= go
 FUZZTIME  ?= 10s
 BENCHTIME ?= 1x
 
-.PHONY: all build test lint vet fmt-check staticcheck unit fuzz-smoke bench-smoke bench fuzz demo corpus clean
+.PHONY: all build test lint vet fmt-check staticcheck unit fuzz-smoke bench-smoke bench fuzz demo demo-dumps corpus clean
 
 all: build
 
@@ -50,11 +50,17 @@ bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./internal/...
 	cd bench && $(GO) run ./cmd/benchtable -n 100000 -runs 3
 
+# The demo dumps are real: testdata/demo/gen runs a small leaky service and
+# dumps it twice. `make demo-dumps` rewrites them.
 demo: build
-	./bin/leakscan top testdata/demo/goroutines.txt
+	./bin/leakscan top testdata/demo/after.txt
 	@echo
-	./bin/leakscan diff testdata/demo/before.txt testdata/demo/after.txt --interval 30s --max-growth 5 || \
-		echo "(exit status $$?: the gate caught the leak, as it should)"
+	@echo '$$ leakscan diff testdata/demo/before.txt testdata/demo/after.txt --interval 30s --max-growth 5'
+	@./bin/leakscan diff testdata/demo/before.txt testdata/demo/after.txt --interval 30s --max-growth 5; \
+		echo "(exit status $$?: the gate caught the leak)"
+
+demo-dumps:
+	$(GO) run -trimpath ./testdata/demo/gen -out testdata/demo
 
 # Regenerate the real-dump corpus under every Go toolchain (downloads them).
 corpus:

@@ -52,12 +52,12 @@ func (f *inputFlags) reader(s *streams) (*reader, error) {
 		return nil, fmt.Errorf("--timeout must be positive, got %s", f.timeout)
 	}
 	h := http.Header{}
-	for _, kv := range f.headers {
+	for i, kv := range f.headers {
 		k, v, ok := strings.Cut(kv, ":")
 		k = strings.TrimSpace(k)
 		if !ok || k == "" || strings.ContainsAny(k, " \t") {
-			// The value is a secret: say which header, never what.
-			return nil, fmt.Errorf("-H wants \"Name: value\", got a header named %q", k)
+			// Headers carry secrets: say which -H is wrong, never what it holds.
+			return nil, fmt.Errorf("-H number %d is not of the form \"Name: value\" (its text is not shown)", i+1)
 		}
 		h.Add(k, strings.TrimSpace(v))
 	}
@@ -71,7 +71,14 @@ func (r *reader) snapshot(ctx context.Context, arg string) (*parse.Snapshot, err
 		return nil, err
 	}
 	defer rc.Close()
-	return parse.Read(ctx, rc, name, parse.Options{MaxBytes: r.maxBytes})
+	snap, err := parse.Read(ctx, rc, name, parse.Options{MaxBytes: r.maxBytes})
+	var fe *fetch.Error
+	if errors.As(err, &fe) {
+		// A failure while reading the body: the fetch error names the URL
+		// already.
+		return nil, fe
+	}
+	return snap, err
 }
 
 func (r *reader) open(ctx context.Context, arg string) (io.ReadCloser, string, error) {

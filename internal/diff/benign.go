@@ -13,8 +13,7 @@ import (
 // the list follows the spirit of goleak's default filters.
 func Benign(s *parse.Stack) string {
 	switch {
-	case hasFrame(s, "runtime/pprof.writeGoroutineStacks"), hasFrame(s, "runtime/pprof.writeGoroutineStacksWithLabels"),
-		hasFrame(s, "runtime.Stack"):
+	case writesDump(s):
 		// The goroutine that was writing this very dump.
 		return "writes the dump"
 	case strings.HasPrefix(s.Creator.Func, "runtime.") && parse.IsStd(s.Entry.Func):
@@ -48,6 +47,21 @@ func Benign(s *parse.Stack) string {
 		return "http keep-alive"
 	}
 	return ""
+}
+
+// writesDump reports whether the stack is a goroutine profile being
+// written: runtime/pprof's writers (writeGoroutineStacks for debug=2,
+// writeGoroutine and writeRuntimeProfile for debug=0 and 1, the leak
+// profile's), or runtime.Stack and runtime.GoroutineProfile called
+// directly.
+func writesDump(s *parse.Stack) bool {
+	for _, f := range s.Frames {
+		if strings.HasPrefix(f.Func, "runtime/pprof.writeGoroutine") || f.Func == "runtime/pprof.writeRuntimeProfile" ||
+			f.Func == "runtime.Stack" || f.Func == "runtime.GoroutineProfile" {
+			return true
+		}
+	}
+	return false
 }
 
 func hasFrame(s *parse.Stack, fn string) bool {

@@ -24,6 +24,8 @@ func TestBenign(t *testing.T) {
 		want  string
 	}{
 		{"dump writer", stack("net/http.(*Server).Serve", "runtime/pprof.writeGoroutineStacks", "net/http.(*conn).serve"), "writes the dump"},
+		{"debug=1 writer", stack("", "runtime/pprof.writeRuntimeProfile", "runtime/pprof.writeGoroutine", "runtime/pprof.(*Profile).WriteTo", "main.main"), "writes the dump"},
+		{"runtime.Stack caller", stack("main.main", "runtime.Stack", "main.dumpAll"), "writes the dump"},
 		{"gc worker", stack("runtime.gcBgMarkStartWorkers", "runtime.gopark", "runtime.gcBgMarkWorker"), "runtime"},
 		{"cgo thread", stack("", "runtime.goexit"), "cgo thread"},
 		{"signal loop", stack("os/signal.Notify.func1.1", "os/signal.signal_recv", "os/signal.loop"), "os/signal"},

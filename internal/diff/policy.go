@@ -24,10 +24,10 @@ type Breach struct {
 	Site  *Site
 }
 
-// Check returns the limits of p that r crosses, sites in rank order.
-// Benign sites never count.
+// Check returns the limits of p that r crosses, sites in rank order: an
+// empty, non-nil slice when none is. Benign sites never count.
 func (r *Result) Check(p Policy) []Breach {
-	var out []Breach
+	out := []Breach{}
 	total := 0
 	for _, s := range r.Sites {
 		if s.Benign != "" {

@@ -1,11 +1,13 @@
 package fetch
 
 import (
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
 	"mime"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -123,9 +125,10 @@ func firstLine(resp *http.Response, secrets []string) string {
 
 // secretsOf lists what must never appear in a message: every extra header
 // value, the credential part of each ("abc" in "Bearer abc"), and the
-// URL's password. Longest first, so that a value is hidden whole before any
-// part of it.
-func secretsOf(h http.Header, password string) []string {
+// URL's password, also as the Basic credentials net/http sends for it
+// (which a server may echo). Longest first, so that a value is hidden whole
+// before any part of it.
+func secretsOf(h http.Header, user *url.Userinfo) []string {
 	var secrets []string
 	add := func(s string) {
 		if s = strings.TrimSpace(s); s != "" {
@@ -142,7 +145,10 @@ func secretsOf(h http.Header, password string) []string {
 			}
 		}
 	}
-	add(password)
+	if password, ok := user.Password(); ok {
+		add(password)
+		add(base64.StdEncoding.EncodeToString([]byte(user.Username() + ":" + password)))
+	}
 	slices.SortFunc(secrets, func(a, b string) int { return len(b) - len(a) })
 	return secrets
 }

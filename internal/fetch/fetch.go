@@ -114,12 +114,11 @@ type fetcher struct {
 }
 
 func newFetcher(u *url.URL, opts Options) *fetcher {
-	password, _ := u.User.Password()
 	f := &fetcher{
 		url:      u,
 		redacted: u.Redacted(),
 		header:   opts.Header,
-		secrets:  secretsOf(opts.Header, password),
+		secrets:  secretsOf(opts.Header, u.User),
 		maxBytes: opts.MaxBytes,
 		retries:  opts.Retries,
 	}

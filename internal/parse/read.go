@@ -147,7 +147,7 @@ func notADump(first []byte) string {
 	return "no goroutine found (want /debug/pprof/goroutine output or crash output)"
 }
 
-var otherProfile = regexp.MustCompile(`^(\S+) profile: total \d+`)
+var otherProfile = regexp.MustCompile(`^(\S+) profile: `)
 
 // countedHeader recognises the first line of debug=1 output:
 // "goroutine profile: total 74" or "goroutineleak profile: total 18".

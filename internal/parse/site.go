@@ -132,14 +132,16 @@ func spawnerFrame(fn string) bool {
 
 // waitIndex returns the index of the frame where a goroutine waits: the
 // first frame outside the runtime and the standard library, else the first
-// outside the runtime, else the first.
+// outside the runtime and the standard library's internal packages (whose
+// names, such as internal/poll.runtime_pollWait, say little), else the
+// first.
 func waitIndex(frames []Frame) int {
 	firstNonRuntime := -1
 	for i, f := range frames {
 		if !IsStd(f.Func) {
 			return i
 		}
-		if firstNonRuntime < 0 && !isRuntime(f.Func) {
+		if firstNonRuntime < 0 && !isRuntime(f.Func) && !strings.HasPrefix(f.Func, "internal/") {
 			firstNonRuntime = i
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"path"
+	"strconv"
 	"strings"
 	"time"
 
@@ -56,7 +57,7 @@ func Write(w io.Writer, r *diff.Result, breaches []diff.Breach, opts Options) er
 	case Markdown:
 		return writeMarkdown(w, r, breaches, opts)
 	case Table, "":
-		return writeTable(w, r, breaches, opts)
+		return writeTable(w, r, opts)
 	}
 	return fmt.Errorf("unknown output format %q", opts.Format)
 }
@@ -139,18 +140,24 @@ func Headline(r *diff.Result, s *diff.Site) string {
 	return b.String()
 }
 
-// shortDuration prints 30s, 5m, 1h30m, 2m30s.
+// shortDuration prints 30s, 5m, 1h30m, 2m30s, 1.5s.
 func shortDuration(d time.Duration) string {
+	if d < time.Minute {
+		return strconv.FormatFloat(d.Round(time.Millisecond).Seconds(), 'f', -1, 64) + "s"
+	}
 	d = d.Round(time.Second)
-	s := d.String()
-	s = strings.TrimSuffix(s, "0s")
-	if strings.HasSuffix(s, "h0m") {
-		s = strings.TrimSuffix(s, "0m")
+	h, m, sec := int(d/time.Hour), int(d/time.Minute)%60, int(d/time.Second)%60
+	var b strings.Builder
+	if h > 0 {
+		fmt.Fprintf(&b, "%dh", h)
 	}
-	if s == "" {
-		return "0s"
+	if m > 0 {
+		fmt.Fprintf(&b, "%dm", m)
 	}
-	return s
+	if sec > 0 {
+		fmt.Fprintf(&b, "%ds", sec)
+	}
+	return b.String()
 }
 
 // growing returns the sites that grew, benign ones left out, in rank order.

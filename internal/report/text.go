@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/leakscan/leakscan/internal/diff"
+	"github.com/leakscan/leakscan/internal/parse"
 )
 
 const (
@@ -169,9 +170,9 @@ func zeroBlank(n int) string {
 // createdBy is the site cell: "main.(*FileMonitor).pollAllFiles file_monitor.go:441".
 func createdBy(s *diff.Site) string {
 	switch {
-	case s.Func == "":
-		return "(no frames)"
-	case s.Kind.String() == "created-by":
+	case s.Func == "" || s.Kind == parse.KeyEntry:
+		return "-"
+	case s.Kind == parse.KeyCreatedBy:
 		return shortFunc(s.Func) + " " + location(s.File, s.Line)
 	}
 	return shortFunc(s.Func) + " " + location(s.Entry.File, s.Entry.Line)
@@ -204,10 +205,10 @@ func maxWait(s *diff.Site) string {
 // it is benign.
 func note(s *diff.Site) string {
 	var parts []string
-	switch s.Kind.String() {
-	case "helper":
+	switch s.Kind {
+	case parse.KeyHelper:
 		parts = append(parts, "via "+shortFunc(s.Creator.Func))
-	case "entry":
+	case parse.KeyEntry:
 		parts = append(parts, "no creator")
 	}
 	if s.Cut {
@@ -219,7 +220,7 @@ func note(s *diff.Site) string {
 	return strings.Join(parts, "; ")
 }
 
-func writeTable(w io.Writer, r *diff.Result, breaches []diff.Breach, opts Options) error {
+func writeTable(w io.Writer, r *diff.Result, opts Options) error {
 	for _, l := range summary(r, false) {
 		if _, err := fmt.Fprintln(w, l); err != nil {
 			return err
@@ -250,9 +251,7 @@ func writeTable(w io.Writer, r *diff.Result, breaches []diff.Breach, opts Option
 	if hidden > 0 {
 		fmt.Fprintf(w, "%s not shown (--all, --top)\n", plural(hidden, "site", "sites"))
 	}
-	for _, b := range breaches {
-		fmt.Fprintln(w, "over the limit: "+BreachLine(b))
-	}
+	// Breaches go to stderr, from the command: not repeated here.
 	return nil
 }
 
