@@ -3,8 +3,9 @@ package parse
 import (
 	"encoding/binary"
 	"fmt"
+	"hash/maphash"
 	"sort"
-	"strings"
+	"strconv"
 )
 
 // A builder folds goroutines into distinct stacks. Each parsing worker has
@@ -207,44 +208,81 @@ func (s *Stack) addState(state string, n, minutes int) {
 }
 
 // merge moves the stacks of others into bl. Builders number frames
-// differently, so stacks are matched by value here.
+// differently, so stacks are matched by value: by a hash of their frames,
+// then by comparing them.
 func (bl *builder) merge(others []*builder) {
 	if len(others) == 0 {
 		return
 	}
-	byValue := make(map[string]*Stack, len(bl.stacks))
+	seed := maphash.MakeSeed()
+	byHash := make(map[uint64][]*Stack, len(bl.stacks))
 	for _, s := range bl.stacks {
-		byValue[stackKey(s)] = s
+		h := stackHash(seed, s)
+		byHash[h] = append(byHash[h], s)
 	}
+	n := len(bl.stacks)
 	for _, o := range others {
 		bl.goroutines += o.goroutines
+	stacks:
 		for _, s := range o.stacks {
-			k := stackKey(s)
-			t, ok := byValue[k]
-			if !ok {
-				byValue[k] = s
-				bl.stacks["\xff"+k] = s // a key no fold produces
-				continue
+			h := stackHash(seed, s)
+			for _, t := range byHash[h] {
+				if sameStack(s, t) {
+					t.Count += s.Count
+					t.Leaked += s.Leaked
+					t.Locked += s.Locked
+					t.IDs.AddSet(&s.IDs)
+					for _, sc := range s.States {
+						t.addState(sc.State, sc.Count, sc.MaxMinutes)
+					}
+					continue stacks
+				}
 			}
-			t.Count += s.Count
-			t.Leaked += s.Leaked
-			t.Locked += s.Locked
-			t.IDs.AddSet(&s.IDs)
-			for _, sc := range s.States {
-				t.addState(sc.State, sc.Count, sc.MaxMinutes)
-			}
+			byHash[h] = append(byHash[h], s)
+			// A key no fold produces: folding is over once builders merge.
+			n++
+			bl.stacks["\xff"+strconv.Itoa(n)] = s
 		}
 	}
 }
 
-// stackKey identifies a stack by value, across builders.
-func stackKey(s *Stack) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "%s\x00%s\x00%d\x00%t", s.Creator.Func, s.Creator.File, s.Creator.Line, s.Cut)
-	for _, f := range s.Frames {
-		fmt.Fprintf(&b, "\x00%s\x00%s\x00%d", f.Func, f.File, f.Line)
+func stackHash(seed maphash.Seed, s *Stack) uint64 {
+	var h maphash.Hash
+	h.SetSeed(seed)
+	writeFrame := func(f Frame) {
+		h.WriteString(f.Func)
+		h.WriteByte(0)
+		h.WriteString(f.File)
+		maphash.WriteComparable(&h, f.Line)
 	}
-	return b.String()
+	writeFrame(s.Creator)
+	for _, f := range s.Frames {
+		writeFrame(f)
+	}
+	if s.Cut {
+		h.WriteByte(1)
+	}
+	return h.Sum64()
+}
+
+// sameStack reports whether two stacks of different builders are the
+// same: the same creator, frames and cut.
+func sameStack(a, b *Stack) bool {
+	if a.Cut != b.Cut || !sameFrame(a.Creator, b.Creator) || len(a.Frames) != len(b.Frames) {
+		return false
+	}
+	for i := range a.Frames {
+		if !sameFrame(a.Frames[i], b.Frames[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// sameFrame compares frames as the fold keys them: inlining is a property
+// of the frame, not part of its identity.
+func sameFrame(a, b Frame) bool {
+	return a.Func == b.Func && a.File == b.File && a.Line == b.Line
 }
 
 // sortedStacks returns the stacks in their documented order: by site,

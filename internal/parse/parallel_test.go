@@ -81,6 +81,22 @@ func TestParallelMatchesSequential(t *testing.T) {
 	if d := cmp.Diff(want, got); d != "" {
 		t.Errorf("trickled: (-sequential +parallel)\n%s", d)
 	}
+	// A damaged line deep inside: its warning names the same line whoever
+	// reads it.
+	lines := bytes.SplitAfter(dump, []byte("\n"))
+	at := len(lines) * 2 / 3
+	for !bytes.HasPrefix(lines[at], []byte("\t")) {
+		at++
+	}
+	damaged := bytes.Join(append(append(append([][]byte{}, lines[:at+1]...), []byte("???garbage\n")), lines[at+1:]...), nil)
+	wantLine := fmt.Sprintf("line %d: unexpected line", at+2)
+	seq := snapshotText(t, bytes.NewReader(damaged), Options{Workers: 1})
+	if !strings.Contains(seq, wantLine) {
+		t.Errorf("damaged: warnings do not say %q:\n%s", wantLine, seq[:strings.IndexByte(seq, '\n')])
+	}
+	if got := snapshotText(t, bytes.NewReader(damaged), Options{Workers: 3}); got != seq {
+		t.Errorf("damaged: parallel differs from sequential:\n%s", cmp.Diff(seq, got))
+	}
 	// The same dump as crash output with CRLF line ends.
 	crlf := append([]byte("panic: boom\r\n\r\n"), bytes.ReplaceAll(dump, []byte("\n"), []byte("\r\n"))...)
 	got = snapshotText(t, bytes.NewReader(crlf), Options{Workers: 4})

@@ -38,7 +38,7 @@ var ErrTooLarge = errors.New("input too large")
 
 // chunkSize is how much traceback text one parsing step takes. Inputs of
 // at most one chunk are parsed without starting any goroutine.
-const chunkSize = 1 << 20
+const chunkSize = 256 << 10
 
 // maxChunk bounds a chunk that must grow to hold one goroutine block.
 const maxChunk = 16 << 20
@@ -201,8 +201,7 @@ func readText(ctx context.Context, first []byte, rest io.Reader, opts Options) (
 		err := splitChunks(ctx, first, rest, func(c chunk) error {
 			total += int64(len(c.data))
 			p := parsers[0]
-			p.line = c.line
-			p.parse(c.data, c.final)
+			p.parse(c.seq, c.data, c.final)
 			return p.err
 		}, nil)
 		if err != nil {
@@ -228,8 +227,7 @@ func readText(ctx context.Context, first []byte, rest io.Reader, opts Options) (
 		go func() {
 			defer wg.Done()
 			for c := range work {
-				p.line = c.line
-				p.parse(c.data, c.final)
+				p.parse(c.seq, c.data, c.final)
 				free <- c.buf[:0]
 			}
 		}()
@@ -255,7 +253,7 @@ func readText(ctx context.Context, first []byte, rest io.Reader, opts Options) (
 type chunk struct {
 	data  []byte
 	buf   []byte // backing buffer, returned to the free list
-	line  int    // lines before data
+	seq   int    // chunks before this one
 	final bool
 }
 
@@ -264,7 +262,7 @@ type chunk struct {
 // is not nil (and go back through the consumer), else one is reused.
 func splitChunks(ctx context.Context, first []byte, rest io.Reader, emit func(chunk) error, free chan []byte) error {
 	buf := first
-	line := 0
+	seq := 0
 	var spare []byte
 	for {
 		if err := ctx.Err(); err != nil {
@@ -283,7 +281,7 @@ func splitChunks(ctx context.Context, first []byte, rest io.Reader, emit func(ch
 			}
 		}
 		if eof {
-			return emit(chunk{data: buf, buf: buf, line: line, final: true})
+			return emit(chunk{data: buf, buf: buf, seq: seq, final: true})
 		}
 		cut := lastBoundary(buf)
 		if cut <= 0 {
@@ -311,8 +309,8 @@ func splitChunks(ctx context.Context, first []byte, rest io.Reader, emit func(ch
 			next = make([]byte, 0, max(chunkSize, 2*(len(buf)-cut)))
 		}
 		next = append(next[:0], buf[cut:]...)
-		c := chunk{data: buf[:cut], buf: buf, line: line}
-		line += bytes.Count(c.data, []byte{'\n'})
+		c := chunk{data: buf[:cut], buf: buf, seq: seq}
+		seq++
 		if err := emit(c); err != nil {
 			return err
 		}
@@ -349,6 +347,23 @@ func lastBoundary(buf []byte) int {
 func finishText(parsers []*textParser, total int64) *Snapshot {
 	b := parsers[0].b
 	snap := &Snapshot{Format: FormatDebug2, Profile: "goroutine"}
+	// Line numbers: each chunk's first line follows all lines of the
+	// chunks before it, whichever parser read them.
+	var counts []int
+	for _, p := range parsers {
+		for seq, n := range p.lines {
+			for len(counts) <= seq {
+				counts = append(counts, 0)
+			}
+			counts[seq] = n
+		}
+	}
+	base := make([]int, len(counts)+1)
+	for i, n := range counts {
+		base[i+1] = base[i] + n
+	}
+	abs := func(at position) int { return base[at.seq] + at.line }
+
 	var warns []warning
 	nwarn := 0
 	causeLine := 0
@@ -357,10 +372,12 @@ func finishText(parsers []*textParser, total int64) *Snapshot {
 		if i > 0 {
 			others = append(others, p.b)
 		}
-		warns = append(warns, p.warns...)
+		for _, w := range p.warns {
+			warns = append(warns, warning{position{0, abs(w.at)}, w.msg})
+		}
 		nwarn += p.nwarn
-		if p.cause != "" && (snap.Cause == "" || p.causeLine < causeLine) {
-			snap.Cause, causeLine = p.cause, p.causeLine
+		if p.cause != "" && (snap.Cause == "" || abs(p.causeAt) < causeLine) {
+			snap.Cause, causeLine = p.cause, abs(p.causeAt)
 		}
 		snap.Truncated = snap.Truncated || p.truncated
 		snap.sawHeader = snap.sawHeader || p.headerSeen
@@ -370,12 +387,12 @@ func finishText(parsers []*textParser, total int64) *Snapshot {
 	}
 	if total == dumpLimit && !snap.Truncated && snap.Format == FormatDebug2 {
 		snap.Truncated = true
-		warns = append(warns, warning{0, "input is exactly 64 MiB, where the runtime cuts debug=2 dumps: goroutines may be missing"})
+		warns = append(warns, warning{position{}, "input is exactly 64 MiB, where the runtime cuts debug=2 dumps: goroutines may be missing"})
 	}
-	sort.SliceStable(warns, func(i, j int) bool { return warns[i].line < warns[j].line })
+	sort.SliceStable(warns, func(i, j int) bool { return warns[i].at.line < warns[j].at.line })
 	for _, w := range warns[:min(len(warns), maxWarnings)] {
-		if w.line > 0 {
-			snap.Warnings = append(snap.Warnings, fmt.Sprintf("line %d: %s", w.line, w.msg))
+		if w.at.line > 0 {
+			snap.Warnings = append(snap.Warnings, fmt.Sprintf("line %d: %s", w.at.line, w.msg))
 		} else {
 			snap.Warnings = append(snap.Warnings, w.msg)
 		}

@@ -24,7 +24,11 @@ import (
 type textParser struct {
 	b    *builder
 	name string
-	line int // number of the current line, from 1
+	seq  int // the chunk being read, in input order
+	line int // number of the current line within the chunk, from 1
+	// lines records how many lines each chunk read by this parser had,
+	// by chunk: line numbers become absolute once every chunk is read.
+	lines map[int]int
 
 	st         textState
 	prevBlank  bool // the previous line was blank (or this is the first)
@@ -37,7 +41,7 @@ type textParser struct {
 	headerSeen bool
 
 	cause     string
-	causeLine int
+	causeAt   position
 	warns     []warning
 	nwarn     int
 	crash     bool // an envelope line was seen: this is crash output
@@ -65,9 +69,12 @@ const (
 	stCreatorAt                  // expecting the location of "created by"
 )
 
+// position is a line of the input: line within chunk seq.
+type position struct{ seq, line int }
+
 type warning struct {
-	line int
-	msg  string
+	at  position
+	msg string
 }
 
 // maxWarnings bounds the warnings a parser keeps; the rest are counted.
@@ -76,12 +83,20 @@ const maxWarnings = 20
 func (p *textParser) warn(format string, args ...any) {
 	p.nwarn++
 	if len(p.warns) < maxWarnings {
-		p.warns = append(p.warns, warning{p.line, fmt.Sprintf(format, args...)})
+		p.warns = append(p.warns, warning{position{p.seq, p.line}, fmt.Sprintf(format, args...)})
 	}
 }
 
-// parse reads the lines of chunk; final says no more input follows.
-func (p *textParser) parse(chunk []byte, final bool) {
+// parse reads the lines of chunk number seq; final says no more input
+// follows.
+func (p *textParser) parse(seq int, chunk []byte, final bool) {
+	p.seq, p.line = seq, 0
+	defer func() {
+		if p.lines == nil {
+			p.lines = make(map[int]int)
+		}
+		p.lines[seq] = p.line
+	}()
 	p.prevBlank = true
 	quick := p.each == nil && p.strip == nil
 	for len(chunk) > 0 && p.err == nil {
@@ -131,7 +146,7 @@ func (p *textParser) parse(chunk []byte, final bool) {
 	if p.st != stOutside {
 		what = fmt.Sprintf("the input ends inside goroutine %d, which is not counted", p.g.id)
 	}
-	p.warns = append(p.warns, warning{p.line, what + " (truncated: the runtime cuts debug=2 dumps at 64 MiB)"})
+	p.warns = append(p.warns, warning{position{p.seq, p.line}, what + " (truncated: the runtime cuts debug=2 dumps at 64 MiB)"})
 	p.st = stOutside
 }
 
@@ -304,7 +319,7 @@ func (p *textParser) setCause(t []byte) {
 	p.crash = true
 	if p.cause == "" {
 		p.cause = string(t)
-		p.causeLine = p.line
+		p.causeAt = position{p.seq, p.line}
 	}
 }
 
