@@ -101,7 +101,7 @@ func readDebug1(ctx context.Context, r io.Reader, prof string, opts Options) (*S
 		case !inRec:
 			warn("unexpected line %q", clip(t))
 		case hasPrefix(t, "# labels: "):
-			g.labels = parseHeaderLabels(g.labels, t[len("# labels: "):])
+			g.labels = parseLabels(g.labels, t[len("# labels: "):])
 		case t[0] == '#':
 			f, ok := counted1Frame(t[1:])
 			if !ok {

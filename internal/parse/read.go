@@ -441,7 +441,7 @@ func prefixStripper(first []byte) func([]byte) []byte {
 }
 
 var (
-	headerAnywhere = regexp.MustCompile(`(?m)^([^\n]*?)goroutine \d+ (?:gp=\S+ m=\S+(?: mp=\S+)? )?\[[^\n]*\]:\r?$`)
+	headerAnywhere = regexp.MustCompile(`(?m)^([^\n]*?)goroutine \d+ (?:gp=\S+ m=\S+(?: mp=\S+)? )?\[[^\n]*[\]}]:\r?$`)
 	ansiCode       = regexp.MustCompile("\x1b\\[[0-9;]*[A-Za-z]")
 	digits         = regexp.MustCompile(`[0-9]+`)
 )

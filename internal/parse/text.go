@@ -302,8 +302,14 @@ func (p *textParser) outside(line []byte) {
 		p.prevBlank = false
 		return
 	}
-	if p.partial && hasPrefix(t, "goroutine") {
-		p.cutInLine = true
+	if hasPrefix(t, "goroutine") {
+		if p.partial {
+			p.cutInLine = true
+		} else if len(t) > 10 && t[10] >= '1' && t[10] <= '9' && (p.prevBlank || !p.inPanic) {
+			// Shaped like a header, but not one this parser knows: say so
+			// rather than lose the goroutine silently.
+			p.warn("unrecognised goroutine header %q", clip(t))
+		}
 	}
 	p.prevBlank = false
 	switch {
@@ -451,12 +457,13 @@ func (p *textParser) location(line []byte) bool {
 
 // header reads a goroutine header, ending the block before it:
 //
-//	goroutine 7 gp=0xc000007c00 m=nil [chan receive (leaked), 3 minutes, locked to thread, synctest bubble 2 labels:{"k": "v"}]:
+//	goroutine 7 gp=0xc000007c00 m=nil [chan receive (leaked), 3 minutes, locked to thread, synctest bubble 2]:
+//	goroutine 8 [select labels:{"k": "v"}]:          Go 1.26, GODEBUG=tracebacklabels=1
+//	goroutine 9 [select] {k: v, "k 2": "v 2"}:       Go 1.27, labels quoted only when needed
 //
 // It reports false, changing nothing, if t is not a header.
 func (p *textParser) header(t []byte) bool {
-	if !hasPrefix(t, "goroutine ") || len(t) < len("goroutine 1 [x]:") ||
-		t[len(t)-1] != ':' || t[len(t)-2] != ']' {
+	if !hasPrefix(t, "goroutine ") || len(t) < len("goroutine 1 [x]:") || t[len(t)-1] != ':' {
 		return false
 	}
 	rest := t[len("goroutine "):]
@@ -481,7 +488,29 @@ func (p *textParser) header(t []byte) bool {
 	if len(rest) < 3 || rest[0] != '[' {
 		return false
 	}
-	body := rest[1 : len(rest)-2]
+	body := rest[1 : len(rest)-1] // without '[' and the final ':'
+	var labels []byte             // Go 1.27 form, after the brackets
+	if i := bytes.Index(body, []byte(" labels:{")); i >= 0 {
+		// Go 1.26: labels inside the brackets, where values may hold ']'.
+		if body[len(body)-1] != ']' {
+			return false
+		}
+		body = body[:len(body)-1]
+	} else {
+		j := bytes.IndexByte(body, ']')
+		if j < 0 {
+			return false
+		}
+		tail := body[j+1:]
+		body = body[:j]
+		switch {
+		case len(tail) == 0:
+		case len(tail) >= 3 && tail[0] == ' ' && tail[1] == '{' && tail[len(tail)-1] == '}':
+			labels = tail[1:]
+		default:
+			return false
+		}
+	}
 
 	if p.st != stOutside {
 		p.endBlock()
@@ -494,6 +523,9 @@ func (p *textParser) header(t []byte) bool {
 	p.st = stFrames
 	p.headerSeen = true
 	p.readStatus(body)
+	if labels != nil && p.each != nil {
+		p.g.labels = parseLabels(p.g.labels, labels)
+	}
 	return true
 }
 
@@ -506,7 +538,7 @@ func (p *textParser) readStatus(body []byte) {
 	// "]" or ", ", so they are cut off before anything else is split.
 	if i := bytes.Index(body, []byte(" labels:{")); i >= 0 {
 		if p.each != nil {
-			p.g.labels = parseHeaderLabels(p.g.labels, body[i+len(" labels:"):])
+			p.g.labels = parseLabels(p.g.labels, body[i+len(" labels:"):])
 		}
 		body = body[:i]
 	}
@@ -572,21 +604,24 @@ func (p *textParser) annotation(a []byte) {
 	}
 }
 
-// parseHeaderLabels reads `{"k": "v", "k2": "v2"}` as printed by the
-// runtime (print.go printquoted: \n \r \t \\ \" escapes, \xNN, \uNNNN).
-func parseHeaderLabels(dst []Label, b []byte) []Label {
+// parseLabels reads a label set in any of the runtime's spellings:
+//
+//	{"k": "v", "k2": "v2"}     debug=2 headers of Go 1.26 (print.go printquoted)
+//	{"k":"v", "k2":"v2"}       debug=1 "# labels:" lines (Go %q)
+//	{k: v, "k 2": "v\t2"}      debug=2 headers of Go 1.27: quoted only when a
+//	                           string holds more than [A-Za-z0-9./_]
+func parseLabels(dst []Label, b []byte) []Label {
 	s := string(b)
-	if len(s) < 2 || s[0] != '{' {
+	if len(s) < 2 || s[0] != '{' || s[len(s)-1] != '}' {
 		return dst
 	}
 	s = s[1:]
 	for {
-		k, rest, ok := nextQuoted(s)
-		if !ok || len(rest) < 2 || rest[0] != ':' {
+		k, rest, ok := nextToken(s, ':')
+		if !ok || len(rest) == 0 || rest[0] != ':' {
 			return dst
 		}
-		rest = trimLeft(rest[1:])
-		v, rest2, ok := nextQuoted(rest)
+		v, rest2, ok := nextToken(trimLeft(rest[1:]), ',')
 		if !ok {
 			return dst
 		}
@@ -597,6 +632,19 @@ func parseHeaderLabels(dst []Label, b []byte) []Label {
 		}
 		s = trimLeft(rest2[1:])
 	}
+}
+
+// nextToken reads a quoted string, or a bare one up to stop or '}'.
+func nextToken(s string, stop byte) (string, string, bool) {
+	if len(s) > 0 && s[0] == '"' {
+		return nextQuoted(s)
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] == stop || s[i] == '}' {
+			return s[:i], s[i:], i > 0
+		}
+	}
+	return "", s, false
 }
 
 // nextQuoted unquotes the Go-quoted string at the start of s.

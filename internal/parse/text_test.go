@@ -44,6 +44,14 @@ func TestHeader(t *testing.T) {
 		{`goroutine 54 [chan receive (leaked), 3 minutes, locked to thread labels:{"a": "]"}]:`,
 			Goroutine{ID: 54, State: "chan receive", Leaked: true, WaitMinutes: 3, Locked: true, Labels: []Label{{"a", "]"}}}},
 		{"goroutine 18446744073709551615 [idle]:", Goroutine{ID: 18446744073709551615, State: "idle"}},
+		// Go 1.27: labels after the brackets, quoted only when needed.
+		{`goroutine 73 [chan receive] {component: ingest, tenant: "t-42"}:`,
+			Goroutine{ID: 73, State: "chan receive", Labels: []Label{{"component", "ingest"}, {"tenant", "t-42"}}}},
+		{`goroutine 76 [select, 2 minutes, locked to thread] {note: "na\u00efve ]} \"q\"\tv", path: "/api/v1?q=[x]", a.b/c_d: x}:`,
+			Goroutine{ID: 76, State: "select", WaitMinutes: 2, Locked: true,
+				Labels: []Label{{"note", "naïve ]} \"q\"\tv"}, {"path", "/api/v1?q=[x]"}, {"a.b/c_d", "x"}}}},
+		{`goroutine 77 gp=0xc000 m=nil [chan receive (leaked)] {"k 1": v}:`,
+			Goroutine{ID: 77, State: "chan receive", Leaked: true, Labels: []Label{{"k 1", "v"}}}},
 	}
 	for _, tt := range tests {
 		text := tt.header + "\nmain.f()\n\t/app/main.go:3 +0x1\n"
@@ -193,4 +201,16 @@ func TestPlainLocation(t *testing.T) {
 			t.Errorf("plainLocation(%q) = %v, want %v", line, got, want)
 		}
 	}
+}
+
+func TestUnknownHeaderWarns(t *testing.T) {
+	_, snap := goroutines(t, twoBlocksWith("goroutine 7 [select] <some future annotation>:"))
+	if len(snap.Warnings) == 0 || !strings.Contains(snap.Warnings[0], "unrecognised goroutine header") {
+		t.Errorf("warnings %q: want one naming the header the parser does not know", snap.Warnings)
+	}
+}
+
+// twoBlocksWith replaces the second header of twoBlocks.
+func twoBlocksWith(header string) string {
+	return strings.Replace(twoBlocks, "goroutine 7 [select]:", header, 1)
 }
