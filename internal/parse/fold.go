@@ -110,21 +110,20 @@ func splitLocation(loc []byte) (file []byte, line int, err error) {
 // rawGoroutine is a goroutine as the parser holds it: frames are numbers
 // into the builder's table. It is reused from one goroutine to the next.
 type rawGoroutine struct {
-	id          uint64
-	state       string
-	minutes     int
-	locked      bool
-	leaked      bool
-	bubble      uint64
-	labels      []Label
-	frames      []int32
-	creator     int32 // -1: none
-	parent      uint64
-	elided      int
-	cut         bool // bottom of the stack may be missing
-	count       int
-	ancestors   []Ancestor
-	headerBytes []byte // the header's bracket text, for labels on demand
+	id        uint64
+	state     string
+	minutes   int
+	locked    bool
+	leaked    bool
+	bubble    uint64
+	labels    []Label
+	frames    []int32
+	creator   int32 // -1: none
+	parent    uint64
+	elided    int
+	cut       bool // bottom of the stack may be missing
+	count     int
+	ancestors []Ancestor
 }
 
 func (g *rawGoroutine) reset() {

@@ -23,7 +23,6 @@ import (
 //	[originating from goroutine 1]:                  ancestors
 type textParser struct {
 	b    *builder
-	name string
 	seq  int // the chunk being read, in input order
 	line int // number of the current line within the chunk, from 1
 	// lines records how many lines each chunk read by this parser had,
