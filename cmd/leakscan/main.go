@@ -13,6 +13,7 @@ import (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	widenPipe(os.Stdin)
 	code := run(ctx, os.Args[1:], &streams{
 		In:       os.Stdin,
 		Out:      os.Stdout,
