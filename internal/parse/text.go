@@ -33,7 +33,6 @@ type textParser struct {
 	prevBlank  bool // the previous line was blank (or this is the first)
 	inPanic    bool // inside a panic value, which may contain anything
 	g          rawGoroutine
-	gLine      int // line of g's header
 	fn         []byte
 	fnInlined  bool
 	anc        *Ancestor // ancestor section being read, if any
@@ -517,7 +516,6 @@ func (p *textParser) header(t []byte) bool {
 	p.g.reset()
 	p.g.id = id
 	p.noStack = false
-	p.gLine = p.line
 	p.anc = nil
 	p.st = stFrames
 	p.headerSeen = true
