@@ -135,7 +135,7 @@ func grid(r *diff.Result, rows []*diff.Site, color bool) (header []string, cells
 		header = append(header, "PER MIN")
 		numeric = append(numeric, true)
 	}
-	header = append(header, "STATUS", "CREATED BY", "WAITING", "NOTE")
+	header = append(header, "STATUS", "SITE", "WAITING", "NOTE")
 	for _, s := range rows {
 		n := len(s.Counts)
 		change := fmt.Sprintf("%+d", s.Delta)
@@ -154,7 +154,7 @@ func grid(r *diff.Result, rows []*diff.Site, color bool) (header []string, cells
 		if r.Timed {
 			row = append(row, fmt.Sprintf("%+.1f", s.PerMinute))
 		}
-		row = append(row, string(s.Status), createdBy(s), waiting(s), note(s))
+		row = append(row, string(s.Status), siteCell(s), waiting(s), note(s))
 		cells = append(cells, row)
 	}
 	return header, cells, numeric
@@ -176,6 +176,15 @@ func createdBy(s *diff.Site) string {
 		return shortFunc(s.Func) + " " + location(s.File, s.Line)
 	}
 	return shortFunc(s.Func) + " " + location(s.Entry.File, s.Entry.Line)
+}
+
+// siteCell names a site in one cell: the go statement, or for a site
+// without a creator the function its goroutines run.
+func siteCell(s *diff.Site) string {
+	if s.Kind == parse.KeyEntry && s.Func != "" {
+		return shortFunc(s.Func)
+	}
+	return createdBy(s)
 }
 
 // waiting is the main wait of a site and how many others there are.
