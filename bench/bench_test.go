@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"flag"
+	"io"
 	"sync"
 	"testing"
 
@@ -47,6 +48,46 @@ func BenchmarkParse(b *testing.B) {
 			}
 			b.ReportMetric(float64(res.Goroutines), "goroutines")
 			b.ReportMetric(float64(truth.Goroutines), "want-goroutines")
+		})
+	}
+}
+
+// pair is the dump's later snapshot (synth.WritePair, synth.DefaultChange):
+// the pair's first snapshot is exactly dump, so only the second is kept.
+var pair = sync.OnceValues(func() ([]byte, synth.Truth) {
+	var buf bytes.Buffer
+	c := synth.Config{Goroutines: *goroutines, Sites: *sites, Seed: *seed, Go121: !*go120}
+	_, t, err := synth.WritePair(io.Discard, &buf, c, synth.DefaultChange)
+	if err != nil {
+		panic(err)
+	}
+	return buf.Bytes(), t
+})
+
+// BenchmarkDiff compares `leakscan diff` of a before/after pair (dump, then
+// pair) with parsing both dumps: b.SetBytes is the size of both, so the
+// MB/s columns compare directly.
+func BenchmarkDiff(b *testing.B) {
+	for _, p := range parsers.Pairs {
+		b.Run(p.Name, func(b *testing.B) {
+			da, ta := dump()
+			db, tb := pair()
+			b.SetBytes(int64(len(da) + len(db)))
+			b.ReportAllocs()
+			var res parsers.PairResult
+			for b.Loop() {
+				var err error
+				if res, err = p.Run(context.Background(), bytes.NewReader(da), bytes.NewReader(db)); err != nil {
+					b.Fatal(err)
+				}
+			}
+			if res.Goroutines != [2]int{ta.Goroutines, tb.Goroutines} {
+				b.Errorf("goroutines %v, want [%d %d]", res.Goroutines, ta.Goroutines, tb.Goroutines)
+			}
+			if res.Sites >= 0 {
+				b.ReportMetric(float64(res.Sites), "sites")
+				b.ReportMetric(float64(res.Survived), "survived")
+			}
 		})
 	}
 }

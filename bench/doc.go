@@ -10,6 +10,8 @@
 //	go test -run xxx -bench . -args -goroutines 10000 -go120
 //
 // Wall time and peak memory, each parser in a fresh process, as a Markdown
-// table: go run ./cmd/benchtable -n 100000. A dump for shell pipelines:
+// table: go run ./cmd/benchtable -n 100000; it also compares leakscan diff
+// of a before/after pair with parsing both (BenchmarkDiff does the same
+// in-process; -diff=false leaves it out). A dump for shell pipelines:
 // go run ./cmd/synthdump -n 1000000 | leakscan top -.
 package bench

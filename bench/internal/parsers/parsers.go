@@ -15,6 +15,7 @@ import (
 	"github.com/DataDog/gostackparse"
 	"github.com/maruel/panicparse/v2/stack"
 
+	"github.com/leakscan/leakscan/internal/diff"
 	"github.com/leakscan/leakscan/internal/parse"
 )
 
@@ -174,4 +175,74 @@ func leakscan(ctx context.Context, r io.Reader) (Result, error) {
 		}
 	}
 	return Result{Goroutines: snap.Goroutines, Sites: len(sites)}, nil
+}
+
+// PairResult is what a pair runner found in a before/after pair.
+type PairResult struct {
+	// Goroutines is the number of goroutines of each dump.
+	Goroutines [2]int `json:"goroutines"`
+	// Sites is the number of sites of the diff whose Survived is known
+	// (>= 0), or -1 if the runner does not diff.
+	Sites int `json:"sites"`
+	// Survived is the sum of Survived over those sites: goroutines of the
+	// first dump still alive in the second.
+	Survived int `json:"survived"`
+}
+
+// Pair reads two dumps of one process, the earlier first.
+type Pair struct {
+	Name string
+	Doc  string
+	Run  func(ctx context.Context, a, b io.Reader) (PairResult, error)
+}
+
+// Pairs lists the pair runners: the baseline, parsing both dumps, first.
+var Pairs = []Pair{
+	{Name: "leakscan-x2", Doc: "the leakscan parser on the first dump, then on the second: no diff", Run: leakscanTwice},
+	{Name: "leakscan-diff", Doc: "what `leakscan diff a b` does: parse.Read each dump in turn, diff.Series.Add it, then diff.Series.Result", Run: leakscanDiff},
+}
+
+// LookupPair returns the pair runner called name.
+func LookupPair(name string) (Pair, error) {
+	for _, p := range Pairs {
+		if p.Name == name {
+			return p, nil
+		}
+	}
+	return Pair{}, fmt.Errorf("unknown pair runner %q", name)
+}
+
+func leakscanTwice(ctx context.Context, a, b io.Reader) (PairResult, error) {
+	res := PairResult{Sites: -1}
+	for i, r := range []io.Reader{a, b} {
+		one, err := leakscan(ctx, r)
+		if err != nil {
+			return PairResult{}, fmt.Errorf("dump %d: %w", i+1, err)
+		}
+		res.Goroutines[i] = one.Goroutines
+	}
+	return res, nil
+}
+
+// leakscanDiff is cmd/leakscan's diff without the report: each dump is
+// parsed completely and folded into the series before the next is read,
+// so only one snapshot is alive at a time.
+func leakscanDiff(ctx context.Context, a, b io.Reader) (PairResult, error) {
+	var res PairResult
+	series := diff.NewSeries(diff.Filter{})
+	for i, r := range []io.Reader{a, b} {
+		snap, err := parse.Read(ctx, r, fmt.Sprintf("bench-%c", 'a'+i), parse.Options{MaxBytes: 1 << 40})
+		if err != nil {
+			return PairResult{}, fmt.Errorf("dump %d: %w", i+1, err)
+		}
+		res.Goroutines[i] = snap.Goroutines
+		series.Add(snap)
+	}
+	for _, s := range series.Result().Sites {
+		if s.Survived >= 0 {
+			res.Sites++
+			res.Survived += s.Survived
+		}
+	}
+	return res, nil
 }
