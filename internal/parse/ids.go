@@ -2,6 +2,7 @@ package parse
 
 import (
 	"math/bits"
+	"slices"
 	"sort"
 )
 
@@ -11,11 +12,20 @@ import (
 // million goroutines cost at most 2 bytes each, and consecutive ids, which
 // goroutines started in a loop get, cost 1 bit each.
 //
-// The zero value is an empty set.
+// The zero value is an empty set. An IDSet is not safe for concurrent use,
+// not even for reading: reads first file away ids added since the last.
 type IDSet struct {
 	cs []idContainer // sorted by key
 	n  int
+	// pending holds ids added since the last read, unsorted: a dump lists
+	// goroutines in roughly but not exactly increasing id order, and
+	// inserting each into the middle of a sorted array cost more than
+	// sorting them in batches.
+	pending []uint64
 }
+
+// pendingMax is how many ids wait before they are filed.
+const pendingMax = 1024
 
 type idContainer struct {
 	key   uint64   // id >> 16
@@ -27,10 +37,33 @@ type idContainer struct {
 const arrayMax = 4096
 
 // Len returns the number of ids in the set.
-func (s *IDSet) Len() int { return s.n }
+func (s *IDSet) Len() int {
+	s.flush()
+	return s.n
+}
 
 // Add inserts id.
 func (s *IDSet) Add(id uint64) {
+	s.pending = append(s.pending, id)
+	if len(s.pending) == pendingMax {
+		s.flush()
+	}
+}
+
+// flush files the pending ids, in increasing order so that each lands at
+// the end of its container.
+func (s *IDSet) flush() {
+	if len(s.pending) == 0 {
+		return
+	}
+	slices.Sort(s.pending)
+	for _, id := range s.pending {
+		s.insert(id)
+	}
+	s.pending = s.pending[:0]
+}
+
+func (s *IDSet) insert(id uint64) {
 	key, low := id>>16, uint16(id)
 	i := len(s.cs) - 1
 	// Ids mostly arrive in increasing order: try the last container first.
@@ -83,6 +116,7 @@ func (c *idContainer) add(low uint16) bool {
 
 // Has reports whether id is in the set.
 func (s *IDSet) Has(id uint64) bool {
+	s.flush()
 	key, low := id>>16, uint16(id)
 	i := sort.Search(len(s.cs), func(j int) bool { return s.cs[j].key >= key })
 	if i == len(s.cs) || s.cs[i].key != key {
@@ -105,6 +139,7 @@ func (s *IDSet) AddSet(t *IDSet) {
 func (s *IDSet) Each(fn func(id uint64)) { s.each(fn) }
 
 func (s *IDSet) each(fn func(id uint64)) {
+	s.flush()
 	for i := range s.cs {
 		c := &s.cs[i]
 		base := c.key << 16
@@ -126,6 +161,8 @@ func (s *IDSet) each(fn func(id uint64)) {
 
 // IntersectLen returns how many ids s and t have in common.
 func (s *IDSet) IntersectLen(t *IDSet) int {
+	s.flush()
+	t.flush()
 	n := 0
 	i, j := 0, 0
 	for i < len(s.cs) && j < len(t.cs) {

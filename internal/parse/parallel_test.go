@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"runtime/pprof"
 	"strings"
 	"sync"
@@ -76,6 +77,13 @@ func TestParallelMatchesSequential(t *testing.T) {
 			t.Errorf("workers=%d: (-sequential +parallel)\n%s", workers, d)
 		}
 	}
+	// A stream (no io.ReaderAt), as from stdin: chunks handed to workers.
+	for _, workers := range []int{1, 3} {
+		got := snapshotText(t, io.MultiReader(bytes.NewReader(dump)), Options{Workers: workers})
+		if d := cmp.Diff(want, got); d != "" {
+			t.Errorf("stream, workers=%d: (-sequential +parallel)\n%s", workers, d)
+		}
+	}
 	// A reader that returns a few bytes at a time, like a slow pipe.
 	got := snapshotText(t, &trickle{r: bytes.NewReader(dump), n: 4093}, Options{Workers: 2})
 	if d := cmp.Diff(want, got); d != "" {
@@ -133,4 +141,34 @@ func snapshotText(t testing.TB, r interface{ Read([]byte) (int, error) }, opts O
 		fmt.Fprintf(&b, "\tids %d sum %d\n", ids, sum)
 	}
 	return b.String()
+}
+
+// TestRegionEdges puts goroutine headers exactly at region boundaries,
+// and one just after, with LF and CRLF line ends: each block must be read
+// once, by the region its header starts in.
+func TestRegionEdges(t *testing.T) {
+	block := "goroutine 7 [select]:\nmain.worker(0x0?)\n\t/app/main.go:9 +0x2a\ncreated by main.main in goroutine 1\n\t/app/main.go:15 +0x45\n\n"
+	for _, nl := range []string{"\n", "\r\n"} {
+		b := strings.ReplaceAll(block, "\n", nl)
+		for _, shift := range []int{-1, 0, 1, 2, 3, 4, 5} {
+			// Filler lines, then blocks so that one header starts at
+			// regionSize+shift.
+			var text strings.Builder
+			for text.Len() < regionSize-300 {
+				text.WriteString("log line before the dump" + nl)
+			}
+			text.WriteString(nl)
+			pad := regionSize + shift - text.Len()
+			text.WriteString(strings.Repeat("x", max(pad-len(nl)*2, 0)) + nl + nl)
+			for text.Len() < 3*regionSize {
+				text.WriteString(b)
+			}
+			data := []byte(text.String())
+			want := snapshotText(t, io.MultiReader(bytes.NewReader(data)), Options{Workers: 1})
+			got := snapshotText(t, bytes.NewReader(data), Options{Workers: 3})
+			if d := cmp.Diff(want, got); d != "" {
+				t.Errorf("shift %d, %q: (-stream +regions)\n%s", shift, nl, d)
+			}
+		}
+	}
 }

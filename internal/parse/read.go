@@ -38,7 +38,7 @@ var ErrTooLarge = errors.New("input too large")
 
 // chunkSize is how much traceback text one parsing step takes. Inputs of
 // at most one chunk are parsed without starting any goroutine.
-const chunkSize = 256 << 10
+const chunkSize = 512 << 10
 
 // maxChunk bounds a chunk that must grow to hold one goroutine block.
 const maxChunk = 16 << 20
@@ -56,6 +56,20 @@ const dumpLimit = 64 << 20
 func Read(ctx context.Context, r io.Reader, name string, opts Options) (*Snapshot, error) {
 	if opts.MaxBytes <= 0 {
 		opts.MaxBytes = DefaultMaxBytes
+	}
+	if in, ok := sizedInput(r); ok && opts.Each == nil && in.Size() > chunkSize {
+		if in.Size() > opts.MaxBytes {
+			return nil, fmt.Errorf("%s: %w: more than %s", name, ErrTooLarge, formatBytes(opts.MaxBytes))
+		}
+		snap, ok, err := readRegions(ctx, in, opts)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+		if ok {
+			snap.Source = name
+			return snap, nil
+		}
+		r = in // not plain text: stream it from where it starts
 	}
 	snap, err := read(ctx, &limitReader{r: r, n: opts.MaxBytes}, name, opts, false)
 	if err != nil {
