@@ -23,5 +23,3 @@ func plural(n int, one, many string) string {
 	}
 	return fmt.Sprintf("%d %s", n, many)
 }
-
-func errorf(format string, args ...any) error { return fmt.Errorf(format, args...) }

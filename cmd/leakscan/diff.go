@@ -85,7 +85,7 @@ func runDiff(c *cobra.Command, s *streams, opts *diffOptions, args []string) err
 		return err
 	}
 	if opts.interval < 0 {
-		return errorf("--interval must not be negative, got %s", opts.interval)
+		return fmt.Errorf("--interval must not be negative, got %s", opts.interval)
 	}
 	rd, err := opts.input.reader(s)
 	if err != nil {
@@ -143,7 +143,7 @@ func (o *diffOptions) policy() (diff.Policy, bool, error) {
 		{"--max-rate", o.maxRate != -1, o.maxRate < 0 && o.maxRate != -1},
 	} {
 		if v.bad {
-			return p, false, errorf("%s must not be negative", v.name)
+			return p, false, fmt.Errorf("%s must not be negative", v.name)
 		}
 	}
 	gated := o.maxGrowth >= 0 || o.maxTotalGrowth >= 0 || o.maxRate >= 0

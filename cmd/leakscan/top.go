@@ -1,6 +1,8 @@
 package main
 
 import (
+	"fmt"
+
 	"github.com/spf13/cobra"
 
 	"github.com/leakscan/leakscan/internal/diff"
@@ -24,7 +26,7 @@ func (f *outputFlags) options(s *streams) (report.Options, error) {
 		return report.Options{}, err
 	}
 	if f.limit < 0 {
-		return report.Options{}, errorf("--top must not be negative")
+		return report.Options{}, fmt.Errorf("--top must not be negative")
 	}
 	return report.Options{
 		Format: format,
