@@ -45,6 +45,7 @@ fuzz:
 # Every benchmark once, so none can rot.
 bench-smoke:
 	$(GO) test -run '^$$' -bench . -benchtime $(BENCHTIME) -short ./...
+	cd bench && $(GO) test -run '^$$' -bench . -benchtime $(BENCHTIME) . -args -goroutines 2000
 
 # Throughput and memory against the peers, on the same bytes in one run.
 bench:
