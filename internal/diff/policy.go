@@ -46,14 +46,3 @@ func (r *Result) Check(p Policy) []Breach {
 	}
 	return out
 }
-
-// TotalDelta is the growth of all sites together, benign ones left out.
-func (r *Result) TotalDelta() int {
-	t := 0
-	for _, s := range r.Sites {
-		if s.Benign == "" {
-			t += s.Delta
-		}
-	}
-	return t
-}

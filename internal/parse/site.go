@@ -27,9 +27,6 @@ var spawners = map[string]bool{
 	"github.com/oklog/run.(*Group).Run": true,
 }
 
-// IsSpawner reports whether fn is one of the documented spawning helpers.
-func IsSpawner(fn string) bool { return spawners[fn] }
-
 // pkgPath returns the import path of a function name as the runtime
 // prints it: everything up to the last '/', then up to the first '.'.
 //
