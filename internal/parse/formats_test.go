@@ -95,6 +95,10 @@ func TestFormatsAgree(t *testing.T) {
 		t.Fatal(err)
 	}
 	raw.ReadFrom(zr)
+	var d2gz bytes.Buffer
+	zw := gzip.NewWriter(&d2gz)
+	zw.Write(d2)
+	zw.Close()
 
 	for _, tc := range []struct {
 		name   string
@@ -105,6 +109,7 @@ func TestFormatsAgree(t *testing.T) {
 		{"debug=0 uncompressed", raw.Bytes(), FormatProto},
 		{"debug=1", d1, FormatDebug1},
 		{"debug=2", d2, FormatDebug2},
+		{"debug=2 gzipped", d2gz.Bytes(), FormatDebug2},
 	} {
 		var labelled int
 		snap, err := Read(context.Background(), bytes.NewReader(tc.data), tc.name, Options{Each: func(g *Goroutine) error {
