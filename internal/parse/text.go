@@ -262,20 +262,16 @@ func plainLocation(line []byte) bool {
 func isHex(c byte) bool { return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' }
 
 func (p *textParser) readLine(line []byte) {
-	switch p.st {
-	case stLocation:
+	if p.st == stLocation || p.st == stCreatorAt {
 		if p.location(line) {
 			p.st = stFrames
 			return
 		}
-		p.bad("function %s has no location line", clip(p.fn))
-		p.st = stFrames
-	case stCreatorAt:
-		if p.location(line) {
-			p.st = stFrames
-			return
+		if p.st == stCreatorAt {
+			p.bad("\"created by\" has no location line")
+		} else {
+			p.bad("function %s has no location line", clip(p.fn))
 		}
-		p.bad("\"created by\" has no location line")
 		p.st = stFrames
 	}
 	if p.st == stFrames {

@@ -118,9 +118,9 @@ func waitName(w diff.Wait, entry string) string {
 	return s + " at " + location(w.Frame.File, w.Frame.Line)
 }
 
-// Headline says what a growing site did, plainly:
+// headline says what a growing site did, plainly:
 // "+16 in 30s from main.(*FileMonitor).pollAllFiles (file_monitor.go:441)".
-func Headline(r *diff.Result, s *diff.Site) string {
+func headline(r *diff.Result, s *diff.Site) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%+d", s.Delta)
 	n := len(r.Snapshots)
@@ -191,7 +191,8 @@ func shown(r *diff.Result, opts Options) (rows []*diff.Site, hidden int) {
 	return rows, hidden
 }
 
-// breachLine is the gate's message for one breach.
+// BreachLine is the gate's message for one breach, as the command
+// prints it on stderr.
 func BreachLine(b diff.Breach) string {
 	if b.Site == nil {
 		return fmt.Sprintf("all sites together grew by %d (limit %d)", int(b.Value), int(b.Limit))

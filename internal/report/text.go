@@ -240,7 +240,7 @@ func writeTable(w io.Writer, r *diff.Result, opts Options) error {
 			if i == 3 {
 				break
 			}
-			line := Headline(r, s)
+			line := headline(r, s)
 			if opts.Color {
 				line = bold + line + normal
 			}
@@ -278,7 +278,7 @@ func writeMarkdown(w io.Writer, r *diff.Result, breaches []diff.Breach, opts Opt
 			if i == 3 {
 				break
 			}
-			fmt.Fprintf(w, "**%s**  \n", mdEscape(Headline(r, s)))
+			fmt.Fprintf(w, "**%s**  \n", mdEscape(headline(r, s)))
 		}
 	}
 	if len(breaches) > 0 {
