@@ -189,7 +189,9 @@ func (s *Stack) finish() {
 	if entry >= 0 {
 		s.Entry = s.Frames[entry]
 	}
-	if w := waitIndex(s.Frames); w >= 0 {
+	// Frames below the entry (goexit, wrappers, a helper's own) are
+	// never where the goroutine's code waits.
+	if w := waitIndex(s.Frames[:entry+1]); w >= 0 {
 		s.Wait = s.Frames[w]
 	}
 	s.sema = refineState("semacquire", s.Frames)
