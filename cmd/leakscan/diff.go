@@ -3,6 +3,8 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
+	"errors"
 	"fmt"
 	"os"
 	"regexp"
@@ -12,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/leakscan/leakscan/internal/diff"
+	"github.com/leakscan/leakscan/internal/parse"
 	"github.com/leakscan/leakscan/internal/report"
 )
 
@@ -25,6 +28,7 @@ type diffOptions struct {
 	ignore         []string
 	ignoreFile     string
 	includeBenign  bool
+	spawner        []string
 	interval       time.Duration
 	all            bool
 }
@@ -65,7 +69,8 @@ names each offending site on stderr; 0 when none is; 2 for bad input.`,
 	f.StringArrayVar(&opts.ignore, "ignore", nil, "drop goroutines whose creator or any frame's function matches this regexp (repeatable)")
 	f.StringVar(&opts.ignoreFile, "ignore-file", "", "read --ignore regexps from a file, one per line, # comments")
 	f.BoolVar(&opts.includeBenign, "include-benign", false, "count goroutines known to be benign like any other")
-	f.DurationVar(&opts.interval, "interval", 0, "time between the two dumps, when they do not record it")
+	f.DurationVar(&opts.interval, "interval", 0, "time between the two dumps, for dumps that do not record it (two live samples of one target are taken this far apart)")
+	f.StringArrayVar(&opts.spawner, "spawner", nil, "a function of the program that starts goroutines for its callers (regexp, repeatable): key them by the function they run")
 	f.BoolVar(&opts.all, "all", false, "show unchanged and benign sites in the table too")
 	return c
 }
@@ -91,25 +96,38 @@ func runDiff(c *cobra.Command, s *streams, opts *diffOptions, args []string) err
 	if err != nil {
 		return err
 	}
-	series := diff.NewSeries(filter)
-	var t0 time.Time
+	snaps := make([]*parse.Snapshot, len(args))
+	var firstAt time.Time
 	for i, arg := range args {
+		if i > 0 && opts.interval > 0 && isLive(args[0]) && isLive(arg) {
+			// Two live samples of one target: take them the interval
+			// apart, as the user asked, rather than back to back.
+			wait := time.Until(firstAt.Add(opts.interval))
+			fmt.Fprintf(s.Err, "leakscan: waiting %s before the second sample (--interval)\n", wait.Round(time.Second))
+			if err := sleep(c.Context(), wait); err != nil {
+				return err
+			}
+		}
 		snap, err := rd.snapshot(c.Context(), arg)
 		if err != nil {
 			return err
 		}
-		if opts.interval > 0 {
-			// The user's interval wins over recorded times: it is what
-			// they know about how the dumps were taken.
-			if i == 0 {
-				t0 = snap.Time
-				if t0.IsZero() {
-					t0 = time.Unix(0, 0).UTC()
-				}
-			}
-			snap.Time = t0.Add(time.Duration(i) * opts.interval)
+		snaps[i] = snap
+		if i == 0 {
+			firstAt = time.Now()
 		}
-		series.Add(snap)
+	}
+	if note := applyInterval(snaps, opts.interval); note != "" {
+		fmt.Fprintln(s.Err, "leakscan: "+note)
+	}
+	series := diff.NewSeries(filter)
+	for _, snap := range snaps {
+		if err := series.Add(snap); err != nil {
+			if errors.Is(err, diff.ErrOutOfOrder) {
+				return fmt.Errorf("%w: give the older dump first", err)
+			}
+			return err
+		}
 	}
 	res := series.Result()
 	var breaches []diff.Breach
@@ -129,6 +147,57 @@ func runDiff(c *cobra.Command, s *streams, opts *diffOptions, args []string) err
 		return &gateError{n: len(breaches)}
 	}
 	return nil
+}
+
+// applyInterval gives the snapshots that record no time one, --interval
+// apart from a snapshot that does (or from each other), and never changes
+// a recorded time. It returns a note for the user when the interval was
+// not used.
+func applyInterval(snaps []*parse.Snapshot, interval time.Duration) string {
+	if interval <= 0 {
+		return ""
+	}
+	known := -1
+	for i, snap := range snaps {
+		if !snap.Time.IsZero() {
+			known = i
+			break
+		}
+	}
+	if known < 0 {
+		t0 := time.Unix(0, 0).UTC()
+		for i, snap := range snaps {
+			snap.Time = t0.Add(time.Duration(i) * interval)
+		}
+		return ""
+	}
+	missing := 0
+	for i, snap := range snaps {
+		if snap.Time.IsZero() {
+			snap.Time = snaps[known].Time.Add(time.Duration(i-known) * interval)
+			missing++
+		}
+	}
+	if missing == 0 {
+		span := snaps[len(snaps)-1].Time.Sub(snaps[0].Time)
+		return fmt.Sprintf("--interval %s not used: the dumps record when they were taken (%s apart)", interval, span.Round(time.Millisecond))
+	}
+	return ""
+}
+
+// sleep waits d, or until ctx is done.
+func sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 func (o *diffOptions) policy() (diff.Policy, bool, error) {
@@ -152,6 +221,10 @@ func (o *diffOptions) policy() (diff.Policy, bool, error) {
 
 func (o *diffOptions) filter() (diff.Filter, error) {
 	f := diff.Filter{IncludeBenign: o.includeBenign}
+	var err error
+	if f.Spawners, err = regexps("--spawner", o.spawner); err != nil {
+		return f, err
+	}
 	exprs := append([]string(nil), o.ignore...)
 	if o.ignoreFile != "" {
 		data, err := os.ReadFile(o.ignoreFile)

@@ -70,6 +70,9 @@ func (r *reader) snapshot(ctx context.Context, arg string) (*parse.Snapshot, err
 	if err != nil {
 		return nil, err
 	}
+	// A live sample is taken when the target answers: a debug=2 dump is
+	// complete before its first byte is sent.
+	taken := time.Now()
 	defer rc.Close()
 	snap, err := parse.Read(ctx, rc, name, parse.Options{MaxBytes: r.maxBytes})
 	var fe *fetch.Error
@@ -78,7 +81,22 @@ func (r *reader) snapshot(ctx context.Context, arg string) (*parse.Snapshot, err
 		// already.
 		return nil, fe
 	}
+	if err == nil && snap.Time.IsZero() && isLive(arg) {
+		snap.Time = taken.UTC()
+	}
 	return snap, err
+}
+
+// isLive reports whether arg names a live endpoint rather than a file or
+// stdin, as open decides.
+func isLive(arg string) bool {
+	if arg == "-" {
+		return false
+	}
+	if _, err := os.Stat(arg); err == nil {
+		return false
+	}
+	return fetch.IsURL(arg)
 }
 
 func (r *reader) open(ctx context.Context, arg string) (io.ReadCloser, string, error) {

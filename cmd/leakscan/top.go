@@ -36,8 +36,9 @@ func (f *outputFlags) options(s *streams) (report.Options, error) {
 }
 
 type topOptions struct {
-	input  inputFlags
-	output outputFlags
+	input   inputFlags
+	output  outputFlags
+	spawner []string
 }
 
 func newTopCmd(s *streams) *cobra.Command {
@@ -65,10 +66,15 @@ text, protobuf (gzipped or not), the goroutineleak profile.`,
 	}
 	opts.input.register(c)
 	opts.output.register(c)
+	c.Flags().StringArrayVar(&opts.spawner, "spawner", nil, "a function of the program that starts goroutines for its callers (regexp, repeatable): key them by the function they run")
 	return c
 }
 
 func runTop(c *cobra.Command, s *streams, opts *topOptions, arg string) error {
+	spawners, err := regexps("--spawner", opts.spawner)
+	if err != nil {
+		return err
+	}
 	ro, err := opts.output.options(s)
 	if err != nil {
 		return err
@@ -83,7 +89,9 @@ func runTop(c *cobra.Command, s *streams, opts *topOptions, arg string) error {
 	}
 	// An inventory shows everything: benign goroutines are marked, not
 	// hidden, and nothing is ignored.
-	series := diff.NewSeries(diff.Filter{})
-	series.Add(snap)
+	series := diff.NewSeries(diff.Filter{Spawners: spawners})
+	if err := series.Add(snap); err != nil {
+		return err
+	}
 	return report.Write(s.Out, series.Result(), nil, ro)
 }

@@ -25,12 +25,14 @@ type Breach struct {
 }
 
 // Check returns the limits of p that r crosses, sites in rank order: an
-// empty, non-nil slice when none is. Benign sites never count.
+// empty, non-nil slice when none is. Benign goroutines never count: the
+// total is the change of every goroutine that is neither benign nor
+// ignored.
 func (r *Result) Check(p Policy) []Breach {
 	out := []Breach{}
 	total := 0
 	for _, s := range r.Sites {
-		if s.Benign != "" {
+		if s.AllBenign {
 			continue
 		}
 		total += s.Delta

@@ -1,38 +1,58 @@
 package diff
 
 import (
+	"cmp"
+	"fmt"
+	"slices"
 	"sort"
 
 	"github.com/leakscan/leakscan/internal/parse"
 )
 
-// Site is one creation site across the series.
+// Site is one creation site across the series: one go statement (or, for
+// a spawning helper, one function handed to it).
 type Site struct {
 	parse.Site
 	// Creator is the "created by" frame: the function with the go
 	// statement and its location. For KeyHelper sites it is the spawning
 	// helper's (sync.(*WaitGroup).Go ...). Zero for KeyEntry sites.
 	Creator parse.Frame
-	// Entry is the function the goroutines run, at the smallest line
-	// seen in it.
+	// Entry is the function most of the goroutines run, at the smallest
+	// line seen in it.
 	Entry parse.Frame
-	// Benign is why these goroutines are expected (see Benign), or "".
-	Benign string
+	// Entries are every function the site's goroutines run, most
+	// goroutines first; more than one only when one go statement starts
+	// several (go f() with f a func value, or stacks cut short).
+	Entries []Entry
+	// Benign is why the site's benign goroutines are expected (see
+	// Benign), or "" when it has none. AllBenign is set when every
+	// goroutine of the site is benign in every snapshot: the site is
+	// kept out of verdicts and gates. Otherwise its benign goroutines
+	// (BenignCounts) are left out of Delta and of what follows from it.
+	Benign    string
+	AllBenign bool
 	// Cut is set when stacks may lack their bottom, so Entry is a guess.
 	Cut bool
 
-	// Counts has one count per snapshot.
-	Counts []int
+	// Counts has the site's goroutines in each snapshot of the series,
+	// BenignCounts how many of them are benign.
+	Counts, BenignCounts []int
 	// Leaked is how many goroutines of the last snapshot the runtime
 	// marked leaked.
 	Leaked int
-	// Delta is the last count minus the first.
+	// Delta is the change of the counted goroutines (see Counted) from
+	// the process's first snapshot to the last.
 	Delta int
-	// Survived is how many goroutines of the first snapshot are still
-	// alive in the last (same ids); -1 when ids are unknown.
+	// Survived is how many counted goroutines of the process's first
+	// snapshot are still alive in the last (same ids); -1 when ids are
+	// unknown.
 	Survived int
-	// PerMinute is the growth rate (least-squares slope of the counts
-	// over time); valid only when Result.Timed.
+	// Born is how many distinct goroutines of the site were first seen
+	// after the process's first snapshot, BornAlive how many of those
+	// are alive in the last; -1 when ids are unknown.
+	Born, BornAlive int
+	// PerMinute is the growth rate (least-squares slope of the counted
+	// goroutines over time); valid only when Result.Timed.
 	PerMinute float64
 	// Status sums up the change; see the Status constants.
 	Status Status
@@ -41,12 +61,29 @@ type Site struct {
 	Waits []Wait
 }
 
+// Counted is the number of the site's goroutines in snapshot i that
+// verdicts and gates count: all of them for a benign site (which is kept
+// out of both anyway), the ones that are not benign otherwise.
+func (s *Site) Counted(i int) int {
+	if s.AllBenign {
+		return s.Counts[i]
+	}
+	return s.Counts[i] - s.BenignCounts[i]
+}
+
+// Entry is one function the goroutines of a site run.
+type Entry struct {
+	Frame parse.Frame
+	Count int // goroutines in the latest snapshot with goroutines of the site
+}
+
 // Wait is where and in what state goroutines of a site block.
 type Wait struct {
 	State      string
 	Frame      parse.Frame
 	Count      int
 	MaxMinutes int
+	Benign     string // why these goroutines are expected, or ""
 }
 
 // Status sums up how a site changed from the first snapshot to the last.
@@ -76,129 +113,297 @@ const (
 
 // Result is the analysis of a series.
 type Result struct {
+	// Snapshots are every snapshot of the series; Start is the first of
+	// the process analysed (after the last restart, with
+	// Filter.SplitRestarts), 0 otherwise.
 	Snapshots []Meta
+	Start     int
 	// Sites, ranked: by growth, then by the last count, then by site.
 	Sites []*Site
 	// ByEntry is set when sites were matched by entry function because
 	// some snapshots record no creators (debug=1, protobuf) and others do.
 	ByEntry bool
-	// IDs is set when every snapshot has goroutine ids, so Survived is
-	// known.
+	// IDs is set when every snapshot analysed has goroutine ids, all of
+	// one process, so Survived is known.
 	IDs bool
-	// Timed is set when every snapshot has a time, so PerMinute is known.
+	// Timed is set when every snapshot analysed has a time, so PerMinute
+	// is known.
 	Timed bool
+	// BenignDelta is the change of benign goroutines, which verdicts and
+	// gates leave out.
+	BenignDelta int
+	// Notes say what makes the comparison doubtful: a restart between
+	// snapshots, another program, inputs in the wrong order.
+	Notes []string
 }
+
+// spawnerMin is how many different functions the goroutines of one go
+// statement must run, each called from the creator's function literal,
+// for the creator to be taken for a spawning helper of the program's own
+// (nats's startGoRoutine, etcd's goAttach): a literal that calls a fixed
+// function, or picks one of two, is an ordinary go statement.
+const spawnerMin = 3
 
 // Result returns the analysis of the snapshots added so far.
 func (s *Series) Result() *Result {
 	n := len(s.metas)
-	r := &Result{Snapshots: s.metas, IDs: n > 0, Timed: n > 1}
-	withIDs := 0
-	for _, m := range s.metas {
+	r := &Result{Snapshots: s.metas, Start: s.start, Notes: s.notes}
+	seg := s.metas[s.start:]
+	withIDs, restart := 0, false
+	r.Timed = len(seg) > 1
+	for i, m := range seg {
 		if m.Format.HasIDs() {
 			withIDs++
 		}
 		if m.Time.IsZero() {
 			r.Timed = false
 		}
+		restart = restart || i > 0 && m.Restart
 	}
-	r.IDs = n > 0 && withIDs == n
-	r.ByEntry = withIDs > 0 && withIDs < n
+	r.IDs = len(seg) > 0 && withIDs == len(seg) && !restart
+	r.ByEntry = withIDs > 0 && withIDs < len(seg)
+	if withIDs < len(seg) && len(seg) > 1 {
+		for _, m := range seg {
+			if !m.Format.HasIDs() {
+				r.Notes = append(r.Notes, fmt.Sprintf("%s: %s records no goroutine ids, so which goroutines stayed alive is unknown", m.Source, m.Format))
+				break
+			}
+		}
+	}
 
-	groups := make(map[lineKey]*Site)
-	latest := make(map[*Site]int) // the latest snapshot with goroutines of a site
-	members := make(map[*Site][]*line)
+	spawner := s.spawners()
+	groups := make(map[parse.Site]*group)
 	for _, l := range s.lines {
-		k := l.key
-		if r.ByEntry {
-			k = lineKey{site: parse.Site{Kind: parse.KeyEntry, Func: l.key.entry}, entry: l.key.entry, benign: l.key.benign}
+		k := l.key.site
+		creator, entry := l.creator, l.entry
+		switch {
+		case r.ByEntry:
+			k, creator = parse.Site{Kind: parse.KeyEntry, Func: l.key.entry}, parse.Frame{}
+		case k.Kind == parse.KeyCreatedBy && spawner[k]:
+			if l.callee.Func != "" {
+				entry = l.callee
+			}
+			k = parse.Site{Kind: parse.KeyHelper, Func: entry.Func}
 		}
 		g := groups[k]
 		if g == nil {
-			g = &Site{Site: k.site, Creator: l.creator, Entry: l.entry, Benign: k.benign, Counts: make([]int, n), Survived: -1}
-			if r.ByEntry {
-				g.Creator = parse.Frame{}
-			}
+			g = &group{Site: &Site{Site: k, Creator: creator, Counts: make([]int, n), BenignCounts: make([]int, n),
+				Survived: -1, Born: -1, BornAlive: -1}, entryOf: make(map[*line]parse.Frame), latest: -1}
 			groups[k] = g
-		} else if g.Entry.Func == l.entry.Func && l.entry.Line < g.Entry.Line {
-			g.Entry.Line = l.entry.Line
 		}
-		g.Cut = g.Cut || l.cut
-		for i, c := range l.counts {
-			g.Counts[i] += c
+		g.add(l, entry)
+	}
+	last := n - 1
+	for _, g := range groups {
+		site := g.Site
+		site.Entries, site.Entry = g.entries()
+		site.Benign, site.AllBenign = g.benign()
+		site.Waits = g.waits()
+		if g.latest == last {
+			site.Leaked = g.leaked
 		}
-		if l.seen == n-1 {
-			g.Leaked += l.leaked[n-1]
+		if len(seg) > 0 {
+			site.Delta = site.Counted(last) - site.Counted(s.start)
 		}
 		if r.IDs {
-			if g.Survived < 0 {
-				g.Survived = 0
-			}
-			if l.seen == n-1 {
-				g.Survived += l.firstIDs.IntersectLen(&l.lastIDs)
-			}
-		}
-		if n, ok := latest[g]; !ok || l.seen > n {
-			latest[g] = l.seen
-		}
-		members[g] = append(members[g], l)
-	}
-	for _, g := range groups {
-		for _, l := range members[g] {
-			if l.seen == latest[g] {
-				g.Waits = mergeWaits(g.Waits, l)
-			}
-		}
-		if n > 0 {
-			g.Delta = g.Counts[n-1] - g.Counts[0]
+			g.survival(site, last)
 		}
 		if r.Timed {
-			g.PerMinute = slope(s.metas, g.Counts)
+			counts := make([]int, len(seg))
+			for i := range seg {
+				counts[i] = site.Counted(s.start + i)
+			}
+			site.PerMinute = slope(seg, counts)
 		}
-		g.Status = status(g, n)
-		sort.Slice(g.Waits, func(i, j int) bool { return waitLess(g.Waits[i], g.Waits[j]) })
-		r.Sites = append(r.Sites, g)
+		site.Status = status(site, s.start, last)
+		if !site.AllBenign && len(seg) > 0 {
+			r.BenignDelta += site.BenignCounts[last] - site.BenignCounts[s.start]
+		}
+		if active(site, s.start) {
+			r.Sites = append(r.Sites, site)
+		}
 	}
 	sort.Slice(r.Sites, func(i, j int) bool { return rankLess(r.Sites[i], r.Sites[j]) })
 	return r
 }
 
-// mergeWaits adds the waits of l's latest snapshot to ws. The caller
-// passes only lines seen in the latest snapshot of their site, so that a
-// site's waits all come from one snapshot.
-func mergeWaits(ws []Wait, l *line) []Wait {
-	for _, w := range l.waits {
-		found := false
-		for i := range ws {
-			if ws[i].State == w.State && ws[i].Frame == w.Frame {
-				ws[i].Count += w.Count
-				ws[i].MaxMinutes = max(ws[i].MaxMinutes, w.MaxMinutes)
-				found = true
-				break
+// spawners returns the created-by sites whose creator is a spawning
+// helper: named by Filter.Spawners, or running spawnerMin functions or
+// more through its function literal.
+func (s *Series) spawners() map[parse.Site]bool {
+	callees := make(map[parse.Site]map[string]bool)
+	out := make(map[parse.Site]bool)
+	for _, l := range s.lines {
+		k := l.key.site
+		if k.Kind != parse.KeyCreatedBy {
+			continue
+		}
+		for _, re := range s.filter.Spawners {
+			if re.MatchString(k.Func) {
+				out[k] = true
 			}
 		}
-		if !found {
-			ws = append(ws, *w)
+		if l.key.callee == "" {
+			continue
+		}
+		if callees[k] == nil {
+			callees[k] = make(map[string]bool)
+		}
+		callees[k][l.key.callee] = true
+		if len(callees[k]) >= spawnerMin {
+			out[k] = true
 		}
 	}
+	return out
+}
+
+// group gathers the lines of one site.
+type group struct {
+	*Site
+	lines   []*line
+	entryOf map[*line]parse.Frame // the entry each line has in this site
+	latest  int                   // the latest snapshot with goroutines of the site
+	leaked  int                   // in snapshot latest
+}
+
+func (g *group) add(l *line, entry parse.Frame) {
+	g.lines = append(g.lines, l)
+	g.entryOf[l] = entry
+	g.Cut = g.Cut || l.cut
+	for i, c := range l.counts {
+		g.Counts[i] += c
+		if l.key.benign != "" {
+			g.BenignCounts[i] += c
+		}
+	}
+	switch {
+	case l.seen > g.latest:
+		g.latest, g.leaked = l.seen, l.leaked[l.seen]
+	case l.seen == g.latest:
+		g.leaked += l.leaked[l.seen]
+	}
+}
+
+// entries sums the goroutines per entry function in the site's latest
+// snapshot, most first.
+func (g *group) entries() ([]Entry, parse.Frame) {
+	var out []Entry
+	for _, l := range g.lines {
+		c := 0
+		if l.seen == g.latest {
+			c = l.counts[l.seen]
+		}
+		entry := g.entryOf[l]
+		i := slices.IndexFunc(out, func(e Entry) bool { return e.Frame.Func == entry.Func })
+		if i < 0 {
+			out = append(out, Entry{Frame: entry, Count: c})
+			continue
+		}
+		out[i].Count += c
+		out[i].Frame.Line = min(out[i].Frame.Line, entry.Line)
+	}
+	slices.SortFunc(out, func(a, b Entry) int {
+		if a.Count != b.Count {
+			return b.Count - a.Count
+		}
+		return cmp.Compare(a.Frame.Func, b.Frame.Func)
+	})
+	return out, out[0].Frame
+}
+
+// benign returns the reasons of the site's benign goroutines, and whether
+// all of its goroutines are.
+func (g *group) benign() (string, bool) {
+	var reasons []string
+	all := true
+	for _, l := range g.lines {
+		if l.key.benign == "" {
+			all = false
+		} else if !slices.Contains(reasons, l.key.benign) {
+			reasons = append(reasons, l.key.benign)
+		}
+	}
+	slices.Sort(reasons)
+	out := ""
+	for i, r := range reasons {
+		if i > 0 {
+			out += ", "
+		}
+		out += r
+	}
+	return out, all && len(reasons) > 0
+}
+
+// waits merges the waits of the lines seen in the site's latest
+// snapshot, so that they all come from one snapshot.
+func (g *group) waits() []Wait {
+	var ws []Wait
+	for _, l := range g.lines {
+		if l.seen != g.latest {
+			continue
+		}
+		for _, w := range l.waits {
+			i := slices.IndexFunc(ws, func(v Wait) bool { return v.State == w.State && v.Frame == w.Frame && v.Benign == w.Benign })
+			if i < 0 {
+				ws = append(ws, *w)
+				continue
+			}
+			ws[i].Count += w.Count
+			ws[i].MaxMinutes = max(ws[i].MaxMinutes, w.MaxMinutes)
+		}
+	}
+	sort.Slice(ws, func(i, j int) bool { return waitLess(ws[i], ws[j]) })
 	return ws
 }
 
-func status(g *Site, n int) Status {
-	if n < 2 {
+// survival counts, from the ids of the site's lines, the goroutines of
+// the first snapshot still alive in the last one, the goroutines born
+// since and how many of those are alive. Only counted goroutines count,
+// but a goroutine that was benign at first (an idle connection that
+// became busy) was not born since.
+func (g *group) survival(site *Site, last int) {
+	var firstAll, first, lastIDs, all parse.IDSet
+	for _, l := range g.lines {
+		firstAll.AddSet(&l.firstIDs)
+		if l.key.benign != "" && !site.AllBenign {
+			continue
+		}
+		first.AddSet(&l.firstIDs)
+		all.AddSet(&l.allIDs)
+		if l.seen == last {
+			lastIDs.AddSet(&l.lastIDs)
+		}
+	}
+	site.Survived = first.IntersectLen(&lastIDs)
+	site.Born = all.Len() - all.IntersectLen(&firstAll)
+	site.BornAlive = lastIDs.Len() - lastIDs.IntersectLen(&firstAll)
+}
+
+// active reports whether a site has goroutines in the process analysed.
+func active(s *Site, start int) bool {
+	for _, c := range s.Counts[start:] {
+		if c > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+func status(g *Site, start, last int) Status {
+	if last-start < 1 {
 		return StatusOnly
 	}
-	first, last := g.Counts[0], g.Counts[n-1]
+	first, now := g.Counted(start), g.Counted(last)
 	switch {
-	case first == 0 && last > 0:
+	case first == 0 && now > 0:
 		return StatusNew
-	case last == 0 && first > 0:
+	case now == 0 && first > 0:
 		return StatusGone
-	case last > first && g.Survived == first:
+	case now > first && g.Survived == first:
 		return StatusAccumulating
-	case last > first:
+	case now > first:
 		return StatusGrew
-	case last < first:
+	case now < first:
 		return StatusShrank
 	case g.Survived >= 0 && 2*g.Survived < first:
 		return StatusChurn
@@ -251,5 +456,8 @@ func waitLess(a, b Wait) bool {
 	if a.Frame.Func != b.Frame.Func {
 		return a.Frame.Func < b.Frame.Func
 	}
-	return a.Frame.Line < b.Frame.Line
+	if a.Frame.Line != b.Frame.Line {
+		return a.Frame.Line < b.Frame.Line
+	}
+	return a.Benign < b.Benign
 }

@@ -18,9 +18,16 @@ type jsonDoc struct {
 	Snapshots []jsonSnapshot `json:"snapshots"`
 	// MatchedByEntry: sites were matched by entry function, because some
 	// snapshots have no creators.
-	MatchedByEntry bool       `json:"matched_by_entry,omitempty"`
-	Sites          []any      `json:"sites"`
-	Breaches       []jsonGate `json:"breaches,omitempty"`
+	MatchedByEntry bool  `json:"matched_by_entry,omitempty"`
+	Sites          []any `json:"sites"`
+	// BenignDelta is the change of benign goroutines, left out of
+	// deltas and gates (diff only, when not 0).
+	BenignDelta int `json:"benign_delta,omitempty"`
+	// Notes say what makes a comparison doubtful (diff only).
+	Notes []string `json:"notes,omitempty"`
+	// Breaches is present, [] when none is crossed, whenever a gate is
+	// set.
+	Breaches *[]jsonGate `json:"breaches,omitempty"`
 }
 
 type jsonSnapshot struct {
@@ -33,19 +40,35 @@ type jsonSnapshot struct {
 	Cause      string   `json:"cause,omitempty"`
 	Truncated  bool     `json:"truncated"`
 	Warnings   []string `json:"warnings"`
+	// Restart marks the first snapshot of a process other than the one
+	// before it.
+	Restart bool `json:"restart,omitempty"`
 }
 
 type jsonSite struct {
-	Creator string     `json:"creator"`
-	File    string     `json:"file"`
-	Line    int        `json:"line"`
-	Key     string     `json:"key"`
-	Entry   string     `json:"entry"`
-	Counts  []int      `json:"counts"`
-	Leaked  int        `json:"leaked"`
-	Benign  string     `json:"benign,omitempty"`
-	Cut     bool       `json:"stack_cut,omitempty"`
-	Waiting []jsonWait `json:"waiting"`
+	Creator string      `json:"creator"`
+	File    string      `json:"file"`
+	Line    int         `json:"line"`
+	Key     string      `json:"key"`
+	Entry   string      `json:"entry"`
+	Entries []jsonEntry `json:"entries,omitempty"`
+	Counts  []int       `json:"counts"`
+	Leaked  int         `json:"leaked"`
+	// Benign is why the site's benign goroutines are expected;
+	// BenignCounts how many of Counts are benign (when any is);
+	// AllBenign whether the whole site is, and so left out of gates.
+	Benign       string     `json:"benign,omitempty"`
+	BenignCounts []int      `json:"benign_counts,omitempty"`
+	AllBenign    bool       `json:"all_benign,omitempty"`
+	Cut          bool       `json:"stack_cut,omitempty"`
+	Waiting      []jsonWait `json:"waiting"`
+}
+
+type jsonEntry struct {
+	Func  string `json:"func"`
+	File  string `json:"file"`
+	Line  int    `json:"line"`
+	Count int    `json:"count"`
 }
 
 // jsonChange is a site of a series of two or more snapshots.
@@ -53,6 +76,8 @@ type jsonChange struct {
 	jsonSite
 	Delta     int      `json:"delta"`
 	Survived  *int     `json:"survived"`
+	Born      *int     `json:"born"`
+	BornAlive *int     `json:"born_alive"`
 	PerMinute *float64 `json:"per_minute"`
 	Status    string   `json:"status"`
 }
@@ -64,6 +89,7 @@ type jsonWait struct {
 	Line           int    `json:"line"`
 	Count          int    `json:"count"`
 	MaxWaitMinutes int    `json:"max_wait_minutes"`
+	Benign         string `json:"benign,omitempty"`
 }
 
 type jsonGate struct {
@@ -77,11 +103,11 @@ type jsonGate struct {
 }
 
 func writeJSON(w io.Writer, r *diff.Result, breaches []diff.Breach) error {
-	doc := jsonDoc{Schema: Schema, MatchedByEntry: r.ByEntry, Sites: []any{}}
+	doc := jsonDoc{Schema: Schema, MatchedByEntry: r.ByEntry, Sites: []any{}, BenignDelta: r.BenignDelta, Notes: r.Notes}
 	for _, m := range r.Snapshots {
 		s := jsonSnapshot{
 			Source: m.Source, Format: string(m.Format), Profile: m.Profile, Goroutines: m.Goroutines,
-			Ignored: m.Ignored, Cause: m.Cause, Truncated: m.Truncated, Warnings: m.Warnings,
+			Ignored: m.Ignored, Cause: m.Cause, Truncated: m.Truncated, Warnings: m.Warnings, Restart: m.Restart,
 		}
 		if s.Warnings == nil {
 			s.Warnings = []string{}
@@ -101,8 +127,7 @@ func writeJSON(w io.Writer, r *diff.Result, breaches []diff.Breach) error {
 		}
 		c := jsonChange{jsonSite: js, Delta: s.Delta, Status: string(s.Status)}
 		if r.IDs {
-			v := s.Survived
-			c.Survived = &v
+			c.Survived, c.Born, c.BornAlive = &s.Survived, &s.Born, &s.BornAlive
 		}
 		if r.Timed {
 			v := s.PerMinute
@@ -111,15 +136,16 @@ func writeJSON(w io.Writer, r *diff.Result, breaches []diff.Breach) error {
 		doc.Sites = append(doc.Sites, c)
 	}
 	if breaches != nil {
-		doc.Breaches = []jsonGate{}
-	}
-	for _, b := range breaches {
-		g := jsonGate{Rule: b.Rule, Limit: b.Limit, Value: b.Value}
-		if b.Site != nil {
-			js := siteJSON(b.Site)
-			g.Creator, g.File, g.Line, g.Key = js.Creator, js.File, js.Line, js.Key
+		gates := []jsonGate{}
+		for _, b := range breaches {
+			g := jsonGate{Rule: b.Rule, Limit: b.Limit, Value: b.Value}
+			if b.Site != nil {
+				js := siteJSON(b.Site)
+				g.Creator, g.File, g.Line, g.Key = js.Creator, js.File, js.Line, js.Key
+			}
+			gates = append(gates, g)
 		}
-		doc.Breaches = append(doc.Breaches, g)
+		doc.Breaches = &gates
 	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
@@ -133,7 +159,15 @@ func writeJSON(w io.Writer, r *diff.Result, breaches []diff.Breach) error {
 func siteJSON(s *diff.Site) jsonSite {
 	js := jsonSite{
 		Key: s.Kind.String(), Entry: s.Entry.Func, Counts: s.Counts, Leaked: s.Leaked,
-		Benign: s.Benign, Cut: s.Cut, Waiting: []jsonWait{},
+		Benign: s.Benign, AllBenign: s.AllBenign, Cut: s.Cut, Waiting: []jsonWait{},
+	}
+	if s.Benign != "" && !s.AllBenign {
+		js.BenignCounts = s.BenignCounts
+	}
+	if len(s.Entries) > 1 {
+		for _, e := range s.Entries {
+			js.Entries = append(js.Entries, jsonEntry{Func: e.Frame.Func, File: e.Frame.File, Line: e.Frame.Line, Count: e.Count})
+		}
 	}
 	switch s.Kind {
 	case parse.KeyCreatedBy:
@@ -147,7 +181,7 @@ func siteJSON(s *diff.Site) jsonSite {
 	for _, w := range s.Waits {
 		js.Waiting = append(js.Waiting, jsonWait{
 			State: w.State, Func: w.Frame.Func, File: w.Frame.File, Line: w.Frame.Line,
-			Count: w.Count, MaxWaitMinutes: w.MaxMinutes,
+			Count: w.Count, MaxWaitMinutes: w.MaxMinutes, Benign: w.Benign,
 		})
 	}
 	return js

@@ -98,6 +98,9 @@ func siteName(s *diff.Site, short bool) string {
 		if s.Func == "" {
 			return "(no frames)"
 		}
+		if s.Func == "runtime.goexit" {
+			return "goroutines not started yet (no creator)"
+		}
 		return fmt.Sprintf("%s (%s, no creator)", fn(s.Func), location(s.Entry.File, s.Entry.Line))
 	}
 	return fmt.Sprintf("%s (%s)", fn(s.Func), location(s.File, s.Line))
@@ -108,6 +111,9 @@ func siteName(s *diff.Site, short bool) string {
 func waitName(w diff.Wait, entry string) string {
 	if w.Frame.Func == "" {
 		return w.State
+	}
+	if w.Frame.Func == "runtime.goexit" {
+		return "not started"
 	}
 	s := w.State
 	if s == "" {
@@ -123,9 +129,9 @@ func waitName(w diff.Wait, entry string) string {
 func headline(r *diff.Result, s *diff.Site) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%+d", s.Delta)
-	n := len(r.Snapshots)
+	n := len(r.Snapshots) - r.Start
 	if r.Timed && n >= 2 {
-		span := r.Snapshots[n-1].Time.Sub(r.Snapshots[0].Time)
+		span := r.Snapshots[len(r.Snapshots)-1].Time.Sub(r.Snapshots[r.Start].Time)
 		if n == 2 {
 			fmt.Fprintf(&b, " in %s", shortDuration(span))
 		} else {
@@ -134,8 +140,8 @@ func headline(r *diff.Result, s *diff.Site) string {
 		}
 	}
 	fmt.Fprintf(&b, " from %s", siteName(s, false))
-	if s.Survived >= 0 && s.Counts[0] > 0 {
-		fmt.Fprintf(&b, "; %d of %d earlier goroutines still alive", s.Survived, s.Counts[0])
+	if first := s.Counted(r.Start); s.Survived >= 0 && first > 0 {
+		fmt.Fprintf(&b, "; %d of %d earlier goroutines still alive", s.Survived, first)
 	}
 	return b.String()
 }
@@ -164,7 +170,7 @@ func shortDuration(d time.Duration) string {
 func growing(r *diff.Result) []*diff.Site {
 	var out []*diff.Site
 	for _, s := range r.Sites {
-		if s.Delta > 0 && s.Benign == "" {
+		if s.Delta > 0 && !s.AllBenign {
 			out = append(out, s)
 		}
 	}
@@ -177,7 +183,7 @@ func growing(r *diff.Result) []*diff.Site {
 func shown(r *diff.Result, opts Options) (rows []*diff.Site, hidden int) {
 	for _, s := range r.Sites {
 		show := len(r.Snapshots) < 2 || opts.All ||
-			(s.Benign == "" && (s.Delta != 0 || s.Status == diff.StatusChurn))
+			(!s.AllBenign && (s.Delta != 0 || s.Status == diff.StatusChurn))
 		if !show {
 			hidden++
 			continue

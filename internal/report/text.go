@@ -40,7 +40,7 @@ func summary(r *diff.Result, md bool) []string {
 		a, b := r.Snapshots[0], r.Snapshots[n-1]
 		counts := map[diff.Status]int{}
 		for _, s := range r.Sites {
-			if s.Benign == "" {
+			if !s.AllBenign {
 				counts[s.Status]++
 			}
 		}
@@ -65,6 +65,12 @@ func summary(r *diff.Result, md bool) []string {
 		out = append(out, line)
 		if r.ByEntry {
 			out = append(out, "sites matched by entry function: some inputs (debug=1, protobuf) record no creation sites")
+		}
+		if r.BenignDelta != 0 {
+			out = append(out, fmt.Sprintf("%+d in benign goroutines, not counted (--include-benign counts them)", r.BenignDelta))
+		}
+		for _, note := range r.Notes {
+			out = append(out, "note: "+note)
 		}
 	}
 	for _, m := range r.Snapshots {
@@ -117,7 +123,7 @@ func grid(r *diff.Result, rows []*diff.Site, color bool) (header []string, cells
 			if leaked {
 				row = append(row, zeroBlank(s.Leaked))
 			}
-			row = append(row, createdBy(s), shortFunc(s.Entry.Func), waiting(s))
+			row = append(row, createdBy(s), entries(s), waiting(s))
 			if minutes {
 				row = append(row, maxWait(s))
 			}
@@ -140,16 +146,16 @@ func grid(r *diff.Result, rows []*diff.Site, color bool) (header []string, cells
 		n := len(s.Counts)
 		change := fmt.Sprintf("%+d", s.Delta)
 		switch {
-		case s.Delta > 0 && s.Benign == "":
+		case s.Delta > 0 && !s.AllBenign:
 			change = paint(red+bold, change)
 		case s.Delta < 0:
 			change = paint(green, change)
 		case s.Delta == 0:
 			change = "0"
 		}
-		row := []string{strconv.Itoa(s.Counts[0]), strconv.Itoa(s.Counts[n-1]), change}
+		row := []string{strconv.Itoa(s.Counted(r.Start)), strconv.Itoa(s.Counted(n - 1)), change}
 		if r.IDs {
-			row = append(row, fmt.Sprintf("%d/%d", s.Survived, s.Counts[0]))
+			row = append(row, fmt.Sprintf("%d/%d", s.Survived, s.Counted(r.Start)))
 		}
 		if r.Timed {
 			row = append(row, fmt.Sprintf("%+.1f", s.PerMinute))
@@ -185,6 +191,25 @@ func siteCell(s *diff.Site) string {
 		return shortFunc(s.Func)
 	}
 	return createdBy(s)
+}
+
+// entries is the function a site's goroutines run, and how many others
+// they run when one go statement starts several.
+func entries(s *diff.Site) string {
+	e := entryName(s.Entry.Func)
+	if len(s.Entries) > 1 {
+		e += fmt.Sprintf(" (+%d more)", len(s.Entries)-1)
+	}
+	return e
+}
+
+// entryName is a function as a cell shows it; a goroutine that has only
+// goexit on its stack has not started running.
+func entryName(fn string) string {
+	if fn == "runtime.goexit" {
+		return "(not started)"
+	}
+	return shortFunc(fn)
 }
 
 // waiting is the main wait of a site and how many others there are.
@@ -223,8 +248,11 @@ func note(s *diff.Site) string {
 	if s.Cut {
 		parts = append(parts, "stack cut")
 	}
-	if s.Benign != "" {
+	switch n := s.BenignCounts[len(s.BenignCounts)-1]; {
+	case s.AllBenign:
 		parts = append(parts, "benign: "+s.Benign)
+	case n > 0:
+		parts = append(parts, fmt.Sprintf("%d benign: %s", n, s.Benign))
 	}
 	return strings.Join(parts, "; ")
 }
@@ -250,7 +278,11 @@ func writeTable(w io.Writer, r *diff.Result, opts Options) error {
 	rows, hidden := shown(r, opts)
 	fmt.Fprintln(w)
 	if len(rows) == 0 {
-		fmt.Fprintln(w, "no site changed")
+		if len(r.Snapshots) < 2 {
+			fmt.Fprintln(w, "no goroutines")
+		} else {
+			fmt.Fprintln(w, "no site changed")
+		}
 	} else {
 		header, cells, numeric := grid(r, rows, opts.Color)
 		if err := renderGrid(w, header, cells, numeric, false); err != nil {
@@ -258,7 +290,11 @@ func writeTable(w io.Writer, r *diff.Result, opts Options) error {
 		}
 	}
 	if hidden > 0 {
-		fmt.Fprintf(w, "%s not shown (--all, --top)\n", plural(hidden, "site", "sites"))
+		if len(r.Snapshots) < 2 {
+			fmt.Fprintf(w, "%s not shown (--top)\n", plural(hidden, "site", "sites"))
+		} else {
+			fmt.Fprintf(w, "%s not shown (--all, --top)\n", plural(hidden, "site", "sites"))
+		}
 	}
 	// Breaches go to stderr, from the command: not repeated here.
 	return nil
@@ -290,7 +326,11 @@ func writeMarkdown(w io.Writer, r *diff.Result, breaches []diff.Breach, opts Opt
 	fmt.Fprintln(w)
 	rows, hidden := shown(r, opts)
 	if len(rows) == 0 {
-		fmt.Fprintln(w, "No site changed.")
+		if len(r.Snapshots) < 2 {
+			fmt.Fprintln(w, "No goroutines.")
+		} else {
+			fmt.Fprintln(w, "No site changed.")
+		}
 		return nil
 	}
 	header, cells, numeric := grid(r, rows, false)
