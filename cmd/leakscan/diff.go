@@ -1,12 +1,8 @@
 package main
 
 import (
-	"bufio"
-	"bytes"
 	"fmt"
-	"os"
 	"regexp"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -152,25 +148,9 @@ func (o *diffOptions) policy() (diff.Policy, bool, error) {
 
 func (o *diffOptions) filter() (diff.Filter, error) {
 	f := diff.Filter{IncludeBenign: o.includeBenign}
-	exprs := append([]string(nil), o.ignore...)
-	if o.ignoreFile != "" {
-		data, err := os.ReadFile(o.ignoreFile)
-		if err != nil {
-			return f, fmt.Errorf("--ignore-file %s: %w", o.ignoreFile, unwrapPath(err))
-		}
-		sc := bufio.NewScanner(bytes.NewReader(data))
-		n := 0
-		for sc.Scan() {
-			n++
-			line := strings.TrimSpace(sc.Text())
-			if line == "" || strings.HasPrefix(line, "#") {
-				continue
-			}
-			if _, err := regexp.Compile(line); err != nil {
-				return f, fmt.Errorf("--ignore-file %s: line %d: %w", o.ignoreFile, n, err)
-			}
-			exprs = append(exprs, line)
-		}
+	exprs, err := ignorePatterns(o.ignore, o.ignoreFile)
+	if err != nil {
+		return f, err
 	}
 	for _, e := range exprs {
 		re, err := regexp.Compile(e)
