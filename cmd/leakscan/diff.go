@@ -1,14 +1,10 @@
 package main
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"regexp"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -225,25 +221,9 @@ func (o *diffOptions) filter() (diff.Filter, error) {
 	if f.Spawners, err = regexps("--spawner", o.spawner); err != nil {
 		return f, err
 	}
-	exprs := append([]string(nil), o.ignore...)
-	if o.ignoreFile != "" {
-		data, err := os.ReadFile(o.ignoreFile)
-		if err != nil {
-			return f, fmt.Errorf("--ignore-file %s: %w", o.ignoreFile, unwrapPath(err))
-		}
-		sc := bufio.NewScanner(bytes.NewReader(data))
-		n := 0
-		for sc.Scan() {
-			n++
-			line := strings.TrimSpace(sc.Text())
-			if line == "" || strings.HasPrefix(line, "#") {
-				continue
-			}
-			if _, err := regexp.Compile(line); err != nil {
-				return f, fmt.Errorf("--ignore-file %s: line %d: %w", o.ignoreFile, n, err)
-			}
-			exprs = append(exprs, line)
-		}
+	exprs, err := ignorePatterns(o.ignore, o.ignoreFile)
+	if err != nil {
+		return f, err
 	}
 	for _, e := range exprs {
 		re, err := regexp.Compile(e)

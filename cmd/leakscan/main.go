@@ -4,23 +4,18 @@
 package main
 
 import (
-	"context"
 	"os"
-	"os/signal"
 
 	"golang.org/x/term"
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	widenPipe(os.Stdin)
-	code := run(ctx, os.Args[1:], &streams{
+	os.Exit(runWithSignals(os.Args[1:], &streams{
 		In:       os.Stdin,
 		Out:      os.Stdout,
 		Err:      os.Stderr,
 		Terminal: term.IsTerminal(int(os.Stdout.Fd())),
 		Getenv:   os.Getenv,
-	})
-	stop()
-	os.Exit(code)
+	}))
 }

@@ -46,7 +46,9 @@ func versionString() string {
 	return "(devel)"
 }
 
-// run executes leakscan with args and returns the exit status.
+// run executes leakscan with args and returns the exit status. Once a
+// signal has cancelled ctx (see supervise) it returns exitInterrupted,
+// whatever the command did, and leaves the message to its caller.
 func run(ctx context.Context, args []string, s *streams) int {
 	root := newRootCmd(s)
 	root.SetArgs(args)
@@ -54,6 +56,9 @@ func run(ctx context.Context, args []string, s *streams) int {
 	root.SetOut(s.Out)
 	root.SetErr(s.Err)
 	err := root.ExecuteContext(ctx)
+	if interrupted(ctx) {
+		return exitInterrupted
+	}
 	if err == nil {
 		return exitOK
 	}
@@ -78,7 +83,8 @@ func newRootCmd(s *streams) *cobra.Command {
 in every format Go writes), groups goroutines by the go statement that
 started them, and tells which creation sites grow between snapshots.
 
-Exit status: 0 success, 1 a --max-* limit was crossed, 2 bad usage or input.`,
+Exit status: 0 success, 1 a --max-* limit was crossed, 2 bad usage or input,
+130 interrupted (Ctrl-C or SIGTERM).`,
 		Version:       versionString(),
 		SilenceErrors: true,
 		SilenceUsage:  true,
