@@ -83,7 +83,10 @@ type Wait struct {
 	Frame      parse.Frame
 	Count      int
 	MaxMinutes int
-	Benign     string // why these goroutines are expected, or ""
+	// Over1m and Over10m count the goroutines that have waited at
+	// least 1 and at least 10 minutes (the runtime's "N minutes").
+	Over1m, Over10m int
+	Benign          string // why these goroutines are expected, or ""
 }
 
 // Status sums up how a site changed from the first snapshot to the last.
@@ -350,6 +353,8 @@ func (g *group) waits() []Wait {
 			}
 			ws[i].Count += w.Count
 			ws[i].MaxMinutes = max(ws[i].MaxMinutes, w.MaxMinutes)
+			ws[i].Over1m += w.Over1m
+			ws[i].Over10m += w.Over10m
 		}
 	}
 	sort.Slice(ws, func(i, j int) bool { return waitLess(ws[i], ws[j]) })

@@ -197,6 +197,8 @@ func (s *Series) Add(snap *parse.Snapshot) error {
 			}
 			w.Count += sc.Count
 			w.MaxMinutes = max(w.MaxMinutes, sc.MaxMinutes)
+			w.Over1m += sc.Over1m
+			w.Over10m += sc.Over10m
 		}
 	}
 	s.metas = append(s.metas, m)

@@ -155,12 +155,16 @@ type Stack struct {
 	sema string // what "semacquire" means for this stack (see refineState)
 }
 
-// StateCount is how many goroutines of a stack are in one state, and the
-// longest "N minutes" among them.
+// StateCount is how many goroutines of a stack are in one state, the
+// longest "N minutes" among them, and how many have waited at least 1 and
+// at least 10 minutes: goroutines that come and go never wait long, the
+// goroutines of a leak wait longer and longer.
 type StateCount struct {
 	State      string
 	Count      int
 	MaxMinutes int
+	Over1m     int
+	Over10m    int
 }
 
 // SiteKind says how a Site was derived.
