@@ -168,6 +168,8 @@ func TestJudge(t *testing.T) {
 		// Not enough evidence.
 		{"too few samples", sampled{n: 5, interval: 30 * sec, count: leak16, ids: stay}.evidence(),
 			VerdictGrowing, []string{"grew from 112 to 176 in 5 samples; a leak needs 6"}, 0, 0},
+		{"burst in three samples", Evidence{Counts: []int{10, 80, 10}, Times: make([]time.Time, 3), Survived: 10, Born: 70, BornAlive: 0},
+			VerdictBurst, []string{"rose from 10 to 80 and came back to 10"}, 0, 0},
 		{"two samples", sampled{n: 2, interval: 30 * sec, count: leak16, ids: stay}.evidence(),
 			VerdictGrowing, []string{"in 2 samples"}, 0, 0},
 		{"two samples, fewer", sampled{n: 2, interval: 30 * sec, count: linear(50, -20), ids: stay}.evidence(),

@@ -63,6 +63,8 @@ const (
 	// both its start and its end.
 	MinChange, ChangeNoise = 2, 2
 	MinBump, BumpNoise     = 3, 3
+	// MinNoiseSamples is the fewest samples Noise estimates from.
+	MinNoiseSamples = 6
 )
 
 // Summary is what this package says about one series.
@@ -184,9 +186,10 @@ func medianCount(s []Sample) float64 {
 // difference holds two samples' noise. A steady rise moves every
 // difference alike and adds nothing; jumps add a little while fewer than
 // half the differences hold one. A series that moves in most windows (a
-// short burst) looks noisy. Zero with fewer than 3 samples.
+// short burst) looks noisy. Zero with fewer than MinNoiseSamples samples,
+// too few differences to tell noise from change.
 func Noise(s []Sample) float64 {
-	if len(s) < 3 {
+	if len(s) < MinNoiseSamples {
 		return 0
 	}
 	d := make([]float64, len(s)-1)

@@ -30,6 +30,7 @@ func TestShape(t *testing.T) {
 		{"churn", synth{n: 36, interval: 5 * sec, noise: 3, seed: 8, count: constant(8)}.samples(), Flat},
 		{"too few samples to rise", []Sample{{0, 10}, {sec, 20}, {2 * sec, 30}, {3 * sec, 40}}, Flat},
 		{"one sample", []Sample{{0, 10}}, Flat},
+		{"three-sample burst", series(10, 80, 10), Burst},
 		{"no samples", nil, Flat},
 		{"all at one time", []Sample{{0, 10}, {0, 20}, {0, 30}, {0, 40}, {0, 50}, {0, 60}}, Flat},
 		{"huge counts rising", synth{n: 36, interval: 5 * sec, count: linear(math.MaxInt-10000, 600)}.samples(), Rising},
@@ -58,7 +59,7 @@ func TestNoise(t *testing.T) {
 		{"±3", synth{n: 400, interval: sec, noise: 3, seed: 1, count: constant(50)}.samples(), 1.5, 2.5},
 		// Jumps in a sixth of the windows inflate it a little.
 		{"±3 on steps", synth{n: 400, interval: 5 * sec, noise: 3, seed: 2, count: stepped(0, 16, 30*sec, sec)}.samples(), 1.5, 3.5},
-		{"two samples", []Sample{{0, 1}, {sec, 9}}, 0, 0},
+		{"five samples", series(1, 9, 2, 8, 3), 0, 0},
 	}
 	for _, tt := range tests {
 		if got := Noise(tt.s); got < tt.lo || got > tt.hi {
