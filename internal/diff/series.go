@@ -65,6 +65,9 @@ type Series struct {
 	prevBySite map[parse.Site]*parse.IDSet
 	prevIDs    bool // the snapshot added last has ids
 	notes      []string
+	// shapes are the stacks of the full dumps, to map the stacks of
+	// counted profiles to sites (mapping.go).
+	shapes shapes
 }
 
 // lineKey is the finest grouping a Series keeps: a site, split by what
@@ -75,6 +78,9 @@ type lineKey struct {
 	entry  string
 	callee string
 	benign string
+	// sig tells apart the stacks of a counted profile, which are mapped
+	// to sites one by one (see Result).
+	sig uint64
 }
 
 type line struct {
@@ -83,9 +89,12 @@ type line struct {
 	entry   parse.Frame
 	callee  parse.Frame
 	cut     bool
-	counts  []int // per snapshot
-	leaked  []int
-	seen    int // the latest snapshot with goroutines of this line
+	// frames is the stack of a line of a counted profile, as countedView
+	// gives it; nil for lines of full dumps.
+	frames []parse.Frame
+	counts []int // per snapshot
+	leaked []int
+	seen   int // the latest snapshot with goroutines of this line
 	// Goroutine ids of the process's first snapshot, of snapshot seen,
 	// and of every snapshot since the first: survivors and the born are
 	// unions and intersections of these over a site's lines.
@@ -160,9 +169,16 @@ func (s *Series) Add(snap *parse.Snapshot) error {
 		if !s.filter.IncludeBenign {
 			k.benign = Benign(st)
 		}
+		var frames []parse.Frame
+		if hasIDs {
+			s.shapes.add(st, k, i)
+		} else {
+			frames = countedView(st)
+			k.sig = frameHash(frames)
+		}
 		l := s.lines[k]
 		if l == nil {
-			l = &line{key: k, creator: st.Creator, entry: st.Entry, callee: callee, seen: -1}
+			l = &line{key: k, creator: st.Creator, entry: st.Entry, callee: callee, frames: frames, seen: -1}
 			s.lines[k] = l
 		}
 		if l.seen != i {

@@ -64,7 +64,7 @@ func summary(r *diff.Result, md bool) []string {
 		}
 		out = append(out, line)
 		if r.ByEntry {
-			out = append(out, "sites matched by entry function: some inputs (debug=1, protobuf) record no creation sites")
+			out = append(out, "some stacks of debug=1 or protobuf profiles are in no full dump: keyed by entry function")
 		}
 		if r.BenignDelta != 0 {
 			out = append(out, fmt.Sprintf("%+d in benign goroutines, not counted (--include-benign counts them)", r.BenignDelta))
