@@ -199,3 +199,20 @@ func readSnap(t *testing.T, name string) *parse.Snapshot {
 	}
 	return snap
 }
+
+// TestLeakProfileAgainstGoroutineProfile diffs the goroutineleak
+// profile's counted form, which counts only leaked goroutines, with the
+// goroutine profile: not a comparison of like with like, and said.
+func TestLeakProfileAgainstGoroutineProfile(t *testing.T) {
+	dir := filepath.Join(corpusDir, "go1.26.8")
+	r := corpusSeries(t, filepath.Join(dir, "a.debug1.txt"), filepath.Join(dir, "a.leak.debug1.txt"))
+	if len(r.Notes) == 0 || !strings.Contains(r.Notes[0], "count different goroutines") {
+		t.Errorf("notes %q, want the mismatch said", r.Notes)
+	}
+	r = corpusSeries(t, filepath.Join(dir, "a.debug2.txt"), filepath.Join(dir, "a.leak.debug2.txt"))
+	for _, n := range r.Notes {
+		if strings.Contains(n, "count different goroutines") {
+			t.Errorf("goroutineleak debug=2 lists every goroutine, yet: %q", n)
+		}
+	}
+}

@@ -129,6 +129,10 @@ func (s *Series) Add(snap *parse.Snapshot) error {
 		Goroutines: snap.Goroutines, Cause: snap.Cause, Truncated: snap.Truncated, Warnings: snap.Warnings,
 	}
 	hasIDs := snap.Format.HasIDs()
+	if i > 0 && onlyLeaked(s.metas[i-1]) != onlyLeaked(m) {
+		s.notes = append(s.notes, fmt.Sprintf("%s and %s count different goroutines: a goroutineleak profile (debug=0 or 1) counts only those the runtime proved leaked",
+			s.metas[i-1].Source, snap.Source))
+	}
 	var all parse.IDSet
 	bySite := make(map[parse.Site]*parse.IDSet)
 	if hasIDs {
@@ -275,6 +279,11 @@ func (s *Series) restarted(all *parse.IDSet, bySite map[parse.Site]*parse.IDSet)
 	}
 	return "", false
 }
+
+// onlyLeaked reports whether a snapshot counts only leaked goroutines:
+// the goroutineleak profile's counted formats (its debug=2 lists every
+// goroutine, marking the leaked ones).
+func onlyLeaked(m Meta) bool { return m.Profile == "goroutineleak" && !m.Format.HasIDs() }
 
 // swapMin is how many out-of-order new ids make a pair look swapped: more
 // than the P caches of any but the largest machines hold.
