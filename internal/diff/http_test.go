@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -213,6 +214,43 @@ func TestLeakProfileAgainstGoroutineProfile(t *testing.T) {
 	for _, n := range r.Notes {
 		if strings.Contains(n, "count different goroutines") {
 			t.Errorf("goroutineleak debug=2 lists every goroutine, yet: %q", n)
+		}
+	}
+}
+
+// TestSpawnerFlag names a creator as a spawning helper: the goroutines
+// of the service's own Start are then keyed by the function they run, its
+// literal here (the call in it, to net/http.Get, is inlined: not a
+// function handed over).
+func TestSpawnerFlag(t *testing.T) {
+	dir := filepath.Join(corpusDir, "go1.26.8")
+	s := NewSeries(Filter{Spawners: []*regexp.Regexp{regexp.MustCompile(`httpsvc\.Start$`)}})
+	if err := s.Add(readSnap(t, filepath.Join(dir, "http.debug2.txt"))); err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, site := range s.Result().Sites {
+		if strings.HasSuffix(site.Creator.Func, "httpsvc.Start") && site.Kind == parse.KeyHelper {
+			found = found || strings.HasSuffix(site.Func, "httpsvc.Start.func3") && site.Counts[0] == planBlocked
+		}
+		if site.Kind == parse.KeyCreatedBy && strings.HasSuffix(site.Func, "httpsvc.Start") && site.Line == 81 {
+			t.Errorf("site httpsvc.go:81 still keyed by its go statement")
+		}
+	}
+	if !found {
+		t.Error("no site httpsvc.Start.func3 via httpsvc.Start with the blocked requests' clients")
+	}
+}
+
+// TestTestAlarmBenign: the goroutine of go test's -timeout alarm, which
+// prints the dump, is created by time.goFunc (time.AfterFunc).
+func TestTestAlarmBenign(t *testing.T) {
+	for _, dir := range corpusDirs(t) {
+		r := corpusSeries(t, filepath.Join(dir, "crash.gotest-timeout.single.txt"))
+		for _, s := range r.Sites {
+			if strings.HasPrefix(s.Entry.Func, "testing.(*M).startAlarm") && s.Benign != "testing" {
+				t.Errorf("%s: the test alarm is benign %q, want testing", filepath.Base(dir), s.Benign)
+			}
 		}
 	}
 }
