@@ -75,7 +75,7 @@ func Benign(s *parse.Stack) string {
 		// request. A reader waiting for its response body to be read
 		// or closed (a leak when bodies are never closed) is in a
 		// select instead, and not benign.
-		return "http client idle"
+		return benignClientIdle
 	}
 	return ""
 }
@@ -102,6 +102,10 @@ func serverConnClosing(s *parse.Stack) bool {
 func runtimeCreator(fn string) bool {
 	return strings.HasPrefix(fn, "runtime.") || parse.IsStd(fn) && strings.Contains(fn, ".runtime_")
 }
+
+// benignClientIdle is the reason of an idle pooled client connection's
+// goroutines. A Series lets writers have it only as many as idle readers.
+const benignClientIdle = "http client idle"
 
 // calls reports whether the stack has fn calling callee directly.
 func calls(s *parse.Stack, fn, callee string) bool {

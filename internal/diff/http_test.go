@@ -77,6 +77,12 @@ func TestHTTPBenign(t *testing.T) {
 			t.Errorf("%s: readLoop site: %d goroutines, %d counted, want %d and %d; waits %+v",
 				v, read.Counts[0], got, planPooled+planUnclosed+planBlocked+1, want, read.Waits)
 		}
+		// Writers look idle whether or not their body was closed: benign
+		// only as many as idle readers.
+		write := siteByCreator(r, "net/http.(*Transport).dialConn", "net/http.(*persistConn).writeLoop")
+		if write == nil || write.Counted(0) != planUnclosed {
+			t.Errorf("%s: writeLoop site %+v: want %d counted", v, write, planUnclosed)
+		}
 		// The helper: one site per function it ran.
 		helpers := 0
 		for _, s := range r.Sites {

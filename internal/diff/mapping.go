@@ -90,7 +90,7 @@ type shapes struct {
 	prefix map[uint64][]*shape // by the hash of the top minPrefix frames
 }
 
-func (sh *shapes) add(st *parse.Stack, k lineKey, snapshot int) {
+func (sh *shapes) add(st *parse.Stack, k lineKey, snapshot, count int) {
 	if sh.exact == nil {
 		sh.exact = make(map[uint64][]*shape)
 		sh.prefix = make(map[uint64][]*shape)
@@ -116,7 +116,7 @@ func (sh *shapes) add(st *parse.Stack, k lineKey, snapshot int) {
 		s.seen = snapshot
 		clear(s.sites)
 	}
-	s.sites[k] += st.Count
+	s.sites[k] += count
 }
 
 // share is part of a counted stack's goroutines that goes to a site.

@@ -65,6 +65,9 @@ type Site struct {
 	// Waits are the wait states and locations of the last snapshot that
 	// has goroutines of this site, most goroutines first.
 	Waits []Wait
+	// Stack is the stack (innermost frame first) that most of the site's
+	// goroutines had in that snapshot.
+	Stack []parse.Frame
 }
 
 // Counted is the number of the site's goroutines in snapshot i that
@@ -207,6 +210,7 @@ func (s *Series) Result() *Result {
 		site.Entries, site.Entry = g.entries()
 		site.Benign, site.AllBenign = g.benign()
 		site.Waits = g.waits()
+		site.Stack = g.stack()
 		if g.latest == last {
 			site.Leaked = g.leaked
 		}
@@ -448,6 +452,24 @@ func (g *group) waits() []Wait {
 	}
 	sort.Slice(ws, func(i, j int) bool { return waitLess(ws[i], ws[j]) })
 	return ws
+}
+
+// stack returns the stack of the most goroutines of the site in its
+// latest snapshot, counted-profile stacks only when no full dump has one.
+func (g *group) stack() []parse.Frame {
+	var out []parse.Frame
+	n, full := -1, false
+	for _, m := range g.members {
+		l := m.l
+		if l.seen != g.latest || l.stack == nil {
+			continue
+		}
+		isFull := l.frames == nil
+		if isFull && !full || isFull == full && l.stackCount > n {
+			out, n, full = l.stack, l.stackCount, isFull
+		}
+	}
+	return out
 }
 
 // survival counts, from the ids of the site's lines, the goroutines of

@@ -92,9 +92,13 @@ type line struct {
 	// frames is the stack of a line of a counted profile, as countedView
 	// gives it; nil for lines of full dumps.
 	frames []parse.Frame
-	counts []int // per snapshot
-	leaked []int
-	seen   int // the latest snapshot with goroutines of this line
+	// stack is the stack with the most goroutines of the line in
+	// snapshot seen (stackCount of them): the one a reader looks at.
+	stack      []parse.Frame
+	stackCount int
+	counts     []int // per snapshot
+	leaked     []int
+	seen       int // the latest snapshot with goroutines of this line
 	// Goroutine ids of the process's first snapshot, of snapshot seen,
 	// and of every snapshot since the first: survivors and the born are
 	// unions and intersections of these over a site's lines.
@@ -162,67 +166,126 @@ func (s *Series) Add(snap *parse.Snapshot) error {
 	}
 	s.prev, s.prevBySite, s.prevIDs = all, bySite, hasIDs
 
+	// An idle pooled client connection is a reader and a writer; a
+	// connection whose response body was never closed has a writer that
+	// looks as idle. Writers are benign only as many as idle readers.
+	idleReaders := 0
+	for _, st := range snap.Stacks {
+		if !s.filter.IncludeBenign && st.Entry.Func == "net/http.(*persistConn).readLoop" && Benign(st) == benignClientIdle {
+			idleReaders += st.Count
+		}
+	}
 	for _, st := range snap.Stacks {
 		if s.ignore(st) {
 			m.Ignored += st.Count
 			continue
 		}
-		k := lineKey{site: st.Site, entry: st.Entry.Func}
-		callee := st.Callee()
-		k.callee = callee.Func
+		benign := ""
 		if !s.filter.IncludeBenign {
-			k.benign = Benign(st)
+			benign = Benign(st)
 		}
-		var frames []parse.Frame
-		if hasIDs {
-			s.shapes.add(st, k, i)
-		} else {
-			frames = countedView(st)
-			k.sig = frameHash(frames)
+		if benign == benignClientIdle && st.Entry.Func == "net/http.(*persistConn).writeLoop" && st.Count > idleReaders {
+			idle := idleReaders
+			idleReaders = 0
+			if idle > 0 {
+				s.fold(i, hasIDs, st, benign, idle, false)
+			}
+			s.fold(i, hasIDs, st, "", st.Count-idle, true)
+			continue
 		}
-		l := s.lines[k]
-		if l == nil {
-			l = &line{key: k, creator: st.Creator, entry: st.Entry, callee: callee, frames: frames, seen: -1}
-			s.lines[k] = l
+		if benign == benignClientIdle && st.Entry.Func == "net/http.(*persistConn).writeLoop" {
+			idleReaders -= st.Count
 		}
-		if l.seen != i {
-			l.seen = i
-			l.lastIDs = parse.IDSet{}
-			l.waits = make(map[waitKey]*Wait)
-		}
-		for len(l.counts) <= i {
-			l.counts = append(l.counts, 0)
-			l.leaked = append(l.leaked, 0)
-		}
-		l.counts[i] += st.Count
+		s.fold(i, hasIDs, st, benign, st.Count, true)
+	}
+	s.metas = append(s.metas, m)
+	return nil
+}
+
+// fold adds count goroutines of stack st of snapshot i to their line,
+// as benign for benign; withIDs gives the line the stack's ids and
+// leaked marks (one part of a stack that is split has them).
+func (s *Series) fold(i int, hasIDs bool, st *parse.Stack, benign string, count int, withIDs bool) {
+	k := lineKey{site: st.Site, entry: st.Entry.Func, benign: benign}
+	callee := st.Callee()
+	k.callee = callee.Func
+	var frames []parse.Frame
+	if hasIDs {
+		s.shapes.add(st, k, i, count)
+	} else {
+		frames = countedView(st)
+		k.sig = frameHash(frames)
+	}
+	l := s.lines[k]
+	if l == nil {
+		l = &line{key: k, creator: st.Creator, entry: st.Entry, callee: callee, frames: frames, seen: -1}
+		s.lines[k] = l
+	}
+	if l.seen != i {
+		l.seen = i
+		l.lastIDs = parse.IDSet{}
+		l.waits = make(map[waitKey]*Wait)
+		l.stackCount = 0
+	}
+	if count > l.stackCount {
+		l.stack, l.stackCount = st.Frames, count
+	}
+	for len(l.counts) <= i {
+		l.counts = append(l.counts, 0)
+		l.leaked = append(l.leaked, 0)
+	}
+	l.counts[i] += count
+	l.cut = l.cut || st.Cut
+	// A representative line for the entry function and the callee: the
+	// smallest seen, whatever order stacks arrive in.
+	l.entry.Line = min(l.entry.Line, st.Entry.Line)
+	if callee.Line > 0 {
+		l.callee.Line = min(l.callee.Line, callee.Line)
+	}
+	if withIDs {
 		l.leaked[i] += st.Leaked
-		l.cut = l.cut || st.Cut
-		// A representative line for the entry function and the callee:
-		// the smallest seen, whatever order stacks arrive in.
-		l.entry.Line = min(l.entry.Line, st.Entry.Line)
-		if callee.Line > 0 {
-			l.callee.Line = min(l.callee.Line, callee.Line)
-		}
 		if i == s.start {
 			l.firstIDs.AddSet(&st.IDs)
 		}
 		l.lastIDs.AddSet(&st.IDs)
 		l.allIDs.AddSet(&st.IDs)
-		for _, sc := range st.States {
-			wk := waitKey{state: sc.State, frame: st.Wait}
-			w := l.waits[wk]
-			if w == nil {
-				w = &Wait{State: sc.State, Frame: st.Wait, Benign: k.benign}
-				l.waits[wk] = w
-			}
-			w.Count += sc.Count
-			w.MaxMinutes = max(w.MaxMinutes, sc.MaxMinutes)
-			w.Over1m += sc.Over1m
-			w.Over10m += sc.Over10m
+	}
+	states := st.States
+	if count != st.Count {
+		states = splitStates(st.States, count, st.Count)
+	}
+	for _, sc := range states {
+		wk := waitKey{state: sc.State, frame: st.Wait}
+		w := l.waits[wk]
+		if w == nil {
+			w = &Wait{State: sc.State, Frame: st.Wait, Benign: benign}
+			l.waits[wk] = w
+		}
+		w.Count += sc.Count
+		w.MaxMinutes = max(w.MaxMinutes, sc.MaxMinutes)
+		w.Over1m += sc.Over1m
+		w.Over10m += sc.Over10m
+	}
+}
+
+// splitStates returns part of whole goroutines' states, shared out in
+// proportion.
+func splitStates(states []parse.StateCount, part, whole int) []parse.StateCount {
+	weights := make([]int, len(states))
+	for i, sc := range states {
+		weights[i] = sc.Count
+	}
+	out := make([]parse.StateCount, 0, len(states))
+	for i, n := range apportion(part, weights) {
+		if n > 0 {
+			sc := states[i]
+			sc.Over1m = sc.Over1m * n / max(sc.Count, 1)
+			sc.Over10m = sc.Over10m * n / max(sc.Count, 1)
+			sc.Count = n
+			out = append(out, sc)
 		}
 	}
-	s.metas = append(s.metas, m)
-	return nil
+	return out
 }
 
 // restarted tells whether the snapshot with ids all (by site: bySite)

@@ -320,7 +320,7 @@ func writeMarkdown(w io.Writer, r *diff.Result, breaches []diff.Breach, opts Opt
 	if len(breaches) > 0 {
 		fmt.Fprintln(w)
 		for _, b := range breaches {
-			fmt.Fprintf(w, "- :x: %s\n", mdEscape(BreachLine(b)))
+			fmt.Fprintf(w, "- :x: %s\n", mdEscape(BreachLine(r, b)))
 		}
 	}
 	fmt.Fprintln(w)
