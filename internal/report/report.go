@@ -161,8 +161,13 @@ func headline(r *diff.Result, s *diff.Site) string {
 
 // shortDuration prints 30s, 5m, 1h30m, 2m30s, 1.5s.
 func shortDuration(d time.Duration) string {
-	if d < time.Minute {
+	switch {
+	case d < time.Second:
 		return strconv.FormatFloat(d.Round(time.Millisecond).Seconds(), 'f', -1, 64) + "s"
+	case d < 10*time.Second:
+		return strconv.FormatFloat(d.Round(100*time.Millisecond).Seconds(), 'f', -1, 64) + "s"
+	case d < time.Minute:
+		return strconv.FormatFloat(d.Round(time.Second).Seconds(), 'f', -1, 64) + "s"
 	}
 	d = d.Round(time.Second)
 	h, m, sec := int(d/time.Hour), int(d/time.Minute)%60, int(d/time.Second)%60

@@ -87,7 +87,10 @@ type Summary struct {
 //   - else Plateau when Z >= MinZ, the fitted change or Levels.End -
 //     Levels.Start is a rise of MinChange, and the latter half rose less
 //     than a steady rise would (half of Levels.End - Levels.Start) by
-//     more than the noise, as much as a burst stands out (MinBump);
+//     more than the noise, as much as a burst stands out (MinBump), or
+//     did not rise at all (by more than one goroutine, with no noise to
+//     speak of) after the series had risen: a cache that filled within
+//     the first sixth of the samples leaves Levels.Start near its cap;
 //   - else Rose when it rose all the same;
 //   - else Falling, the same downward;
 //   - else Flat.
@@ -117,7 +120,7 @@ func Summarize(s []Sample) Summary {
 		sum.Shape = Rising
 	case l.PeakIndex > 0 && l.PeakIndex < len(s)-l.edge && peak-l.Before >= bump && peak-l.After >= bump:
 		sum.Shape = Burst
-	case rose && levels/2-(l.End-l.Middle) >= bump:
+	case rose && (levels/2-(l.End-l.Middle) >= bump || l.End-l.Middle <= 1 && sum.Noise <= 1 && l.Middle > l.Start):
 		sum.Shape = Plateau
 	case rose:
 		sum.Shape = Rose

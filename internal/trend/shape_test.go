@@ -21,6 +21,7 @@ func TestShape(t *testing.T) {
 		{"pool started full", synth{n: 36, interval: 5 * sec, noise: 1, seed: 4, count: constant(64)}.samples(), Flat},
 		{"pool filling to a cap", synth{n: 36, interval: 5 * sec, noise: 1, seed: 5, count: capped(0, 16, 15*sec, sec, 64)}.samples(), Plateau},
 		{"cache filling to a cap", synth{n: 36, interval: 5 * sec, count: func(t time.Duration) int { return min(200, 2*int(t/sec)) }}.samples(), Plateau},
+		{"cache full within the first sixth", series(1, 3, 6, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8), Plateau},
 		{"burst that drained", synth{n: 36, interval: 5 * sec, noise: 2, seed: 6, count: burst(10, 60, 40*sec, 80*sec)}.samples(), Burst},
 		{"burst draining", synth{n: 36, interval: 5 * sec, count: func(t time.Duration) int { return 10 + max(0, 100-int(t/sec)) }}.samples(), Falling},
 		{"rose and came half way back", series(10, 10, 10, 10, 10, 50, 80, 80, 80, 60, 45, 45, 45, 45, 45, 45), Burst},
