@@ -20,6 +20,9 @@ const (
 	Table    Format = "table"
 	JSON     Format = "json"
 	Markdown Format = "markdown"
+	// HTML is a page of its own, with charts (see html.go); the command
+	// writes it to the file --html names.
+	HTML Format = "html"
 )
 
 // ParseFormat checks a --output value.
@@ -27,6 +30,8 @@ func ParseFormat(s string) (Format, error) {
 	switch f := Format(strings.ToLower(s)); f {
 	case Table, JSON, Markdown:
 		return f, nil
+	case HTML:
+		return "", fmt.Errorf("output format html goes to a file: give --html FILE")
 	case "md":
 		return Markdown, nil
 	case "text":
@@ -52,6 +57,10 @@ type Options struct {
 	// Trend renders a series of many snapshots (watch, trend): verdicts
 	// rather than a diff's statuses.
 	Trend bool
+	// Width is the most terminal columns a table's lines take: longer
+	// names are shortened in the middle, never wrapped (see fit). 0 is
+	// no limit. Markdown, JSON and HTML ignore it.
+	Width int
 }
 
 // Write renders r, with the gate's breaches (nil when no gate was set),
@@ -66,6 +75,8 @@ func Write(w io.Writer, r *diff.Result, breaches []diff.Breach, opts Options) er
 			return writeTrendMarkdown(w, r, breaches, opts)
 		}
 		return writeMarkdown(w, r, breaches, opts)
+	case HTML:
+		return writeHTML(w, r, breaches, opts)
 	case Table, "":
 		if trend {
 			return writeTrendTable(w, r, opts)

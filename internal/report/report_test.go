@@ -105,9 +105,15 @@ func TestNoColorWithoutAsking(t *testing.T) {
 func TestMarkdownEscapes(t *testing.T) {
 	for in, want := range map[string]string{
 		"main.(*T).run_loop": `main.(\*T).run\_loop`,
-		"`code *stays*`":     "`code *stays*`",
-		"a | b":              `a \| b`,
-		"<script>":           `\<script>`,
+		// A name's backticks do not start code.
+		"`code *stays*`":            "\\`code \\*stays\\*\\`",
+		"a | b":                     `a \| b`,
+		"<script>":                  `\<script\>`,
+		"[x](https://evil.example)": `\[x\](https\://evil.example)`,
+		"www.example.com":           `www\.example.com`,
+		"file.go:97 :smile: a: b":   `file.go:97 \:smile: a: b`,
+		"&lt; $x$ ~~s~~ !#":         `\&lt; \$x\$ \~\~s\~\~ \!\#`,
+		"cc @octocat\nnext":         "cc @\u2060octocat next",
 	} {
 		if got := mdCell(in); got != want {
 			t.Errorf("mdCell(%q) = %q, want %q", in, got, want)

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"io"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/olekukonko/tablewriter"
@@ -25,11 +26,44 @@ import (
 // every name whole.
 const MaxCellWidth = 120
 
-// renderGrid writes header and rows as a borderless, aligned table, or as
-// a Markdown table. numeric marks right-aligned columns. Cells are
-// clipped to MaxCellWidth, and the output goes to w a line at a time, so
-// what is held besides rows is one line of the table.
-func renderGrid(w io.Writer, header []string, rows [][]string, numeric []bool, markdown bool) error {
+// table is a table ready to render: a header, rows of cells, and per
+// column whether it is right-aligned (numbers) and whether it may be
+// shortened to fit a terminal (names and places).
+type table struct {
+	header  []string
+	rows    [][]string
+	numeric []bool
+	shrink  []bool
+	// alts, when not nil, hold per cell a shorter way to say it ("" for
+	// none), which fit uses before it cuts a cell: the site
+	// "pollAllFiles file_monitor.go:97" rather than
+	// "main.…onitor.go:97", and when that is too wide still, its words
+	// but the last: "pollAllFiles".
+	alts [][]string
+}
+
+// col adds a column to t's header.
+func (t *table) col(name string, numeric, shrink bool) {
+	t.header = append(t.header, name)
+	t.numeric = append(t.numeric, numeric)
+	t.shrink = append(t.shrink, shrink)
+}
+
+// renderGrid writes t as a borderless, aligned table, or as a Markdown
+// table. Cells are clipped to MaxCellWidth and, for a width above 0, the
+// plain table is fitted into that many columns (see fit). The output
+// goes to w a line at a time, so what is held besides t is one line of
+// the table.
+func renderGrid(w io.Writer, t table, markdown bool, width int) error {
+	for _, row := range t.rows {
+		for i, c := range row {
+			row[i] = clipCell(c, MaxCellWidth)
+		}
+	}
+	if !markdown {
+		t = fit(t, width)
+	}
+	header, rows, numeric := t.header, t.rows, t.numeric
 	align := make(tw.Alignment, len(header))
 	for i := range align {
 		align[i] = tw.AlignLeft
@@ -52,7 +86,7 @@ func renderGrid(w io.Writer, header []string, rows [][]string, numeric []bool, m
 	}
 	bw := bufio.NewWriter(w)
 	lw := &lineTrimmer{w: bw, leadingSpace: !markdown}
-	t := tablewriter.NewTable(lw,
+	tab := tablewriter.NewTable(lw,
 		tablewriter.WithRenderer(r),
 		tablewriter.WithHeaderAutoFormat(tw.Off),
 		tablewriter.WithHeaderAlignment(tw.AlignLeft),
@@ -61,17 +95,13 @@ func renderGrid(w io.Writer, header []string, rows [][]string, numeric []bool, m
 		tablewriter.WithAlignment(align),
 		tablewriter.WithTrimSpace(tw.Off),
 	)
-	t.Header(header)
+	tab.Header(header)
 	for _, row := range rows {
-		cells := make([]string, len(row))
-		for i, c := range row {
-			cells[i] = clipCell(c, MaxCellWidth)
-		}
-		if err := t.Append(cells); err != nil {
+		if err := tab.Append(row); err != nil {
 			return err
 		}
 	}
-	if err := t.Render(); err != nil {
+	if err := tab.Render(); err != nil {
 		return err
 	}
 	if err := lw.flush(); err != nil {
@@ -203,4 +233,158 @@ func runeWidth(r rune) int {
 
 func isASCIIPunct(c byte) bool {
 	return c >= '!' && c <= '/' || c >= ':' && c <= '@' || c >= '[' && c <= '`' || c >= '{' && c <= '~'
+}
+
+// columnGap is the space between two columns of the plain table.
+const columnGap = 2
+
+// minShrink is the narrowest fit shortens a column to; maxNeed bounds
+// the room a column's short forms (alts) ask for.
+const (
+	minShrink = 12
+	maxNeed   = 40
+)
+
+// fit shortens the cells of t's shrinkable columns so that its lines are
+// at most width columns wide. Each such column needs at least minShrink
+// columns, or the width of its short forms (see alts), and gets up to
+// its full width: the room there is goes to the narrowest first, so
+// that one long name does not take it all. When even what they need does
+// not fit, the last shrinkable columns (NOTE, then WAITING) are left
+// out, one at a time, never the first (the site). A cell wider than its
+// column is said by its short form, and cut in the middle when that is
+// too wide still (see clipCell). A width of 0 or less is no limit.
+func fit(t table, width int) table {
+	if width <= 0 || len(t.header) == 0 {
+		return t
+	}
+	for {
+		full := make([]int, len(t.header))
+		need := make([]int, len(t.header))
+		for i, h := range t.header {
+			full[i] = displayWidth(h)
+		}
+		for r, row := range t.rows {
+			for i, c := range row {
+				full[i] = max(full[i], displayWidth(c))
+				if r < len(t.alts) && t.alts[r][i] != "" {
+					need[i] = max(need[i], displayWidth(t.alts[r][i]))
+				}
+			}
+		}
+		room := width - columnGap*(len(full)-1)
+		var flex []int
+		total := 0
+		for i, w := range full {
+			total += w
+			if t.shrink[i] {
+				flex = append(flex, i)
+				need[i] = min(w, max(minShrink, displayWidth(t.header[i]), min(need[i], maxNeed)))
+			} else {
+				room -= w
+			}
+		}
+		if total+columnGap*(len(full)-1) <= width || len(flex) == 0 {
+			return t
+		}
+		least := 0
+		for _, i := range flex {
+			least += need[i]
+		}
+		if least > room && len(flex) > 1 {
+			t = dropColumn(t, flex[len(flex)-1])
+			continue
+		}
+		widths := fill(full, need, flex, room)
+		for _, i := range flex {
+			level := widths[i]
+			if full[i] <= level {
+				continue
+			}
+			t.header[i] = clipCell(t.header[i], level)
+			for r, row := range t.rows {
+				if displayWidth(row[i]) <= level {
+					continue
+				}
+				if r < len(t.alts) && t.alts[r][i] != "" {
+					row[i] = t.alts[r][i]
+					// Even the short form too wide: its words but
+					// the last (the place).
+					if j := strings.LastIndexByte(row[i], ' '); displayWidth(row[i]) > level && j > 0 {
+						row[i] = row[i][:j]
+					}
+				}
+				row[i] = clipCell(row[i], level)
+			}
+		}
+		return t
+	}
+}
+
+// fill returns the widths of the columns flex within room: the highest
+// level such that each column at the level, but at least its need and at
+// most its full width, fits. When their needs alone do not fit (a
+// single column left), it gets room, but minShrink at least.
+func fill(full, need, flex []int, room int) []int {
+	widths := append([]int(nil), full...)
+	at := func(level int) int {
+		n := 0
+		for _, i := range flex {
+			n += max(need[i], min(full[i], level))
+		}
+		return n
+	}
+	if at(0) > room {
+		for _, i := range flex {
+			widths[i] = max(min(room, full[i]), minShrink)
+		}
+		return widths
+	}
+	lo, hi := 0, MaxCellWidth
+	for lo < hi {
+		mid := (lo + hi + 1) / 2
+		if at(mid) <= room {
+			lo = mid
+		} else {
+			hi = mid - 1
+		}
+	}
+	for _, i := range flex {
+		widths[i] = max(need[i], min(full[i], lo))
+	}
+	return widths
+}
+
+func dropColumn(t table, i int) table {
+	del := func(xs []string) []string { return append(xs[:i:i], xs[i+1:]...) }
+	out := table{header: del(t.header), numeric: append(t.numeric[:i:i], t.numeric[i+1:]...),
+		shrink: append(t.shrink[:i:i], t.shrink[i+1:]...)}
+	for _, row := range t.rows {
+		out.rows = append(out.rows, del(row))
+	}
+	for _, row := range t.alts {
+		out.alts = append(out.alts, del(row))
+	}
+	return out
+}
+
+// displayWidth is how many terminal columns s takes, ANSI colour codes
+// left out.
+func displayWidth(s string) int {
+	w := 0
+	for i := 0; i < len(s); {
+		if s[i] == 0x1b {
+			// "\x1b[...m": skip to the final letter.
+			j := i + 1
+			for j < len(s) && !(s[j] >= '@' && s[j] <= '~' && j > i+1) {
+				j++
+			}
+			i = j + 1
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		w += runeWidth(r)
+		i += size
+	}
+	return w
 }

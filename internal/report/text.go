@@ -18,22 +18,17 @@ const (
 )
 
 // summary is the lines above a table: what was read and, for a change,
-// what moved.
+// what moved. For Markdown (md), what comes from the inputs is escaped.
 func summary(r *diff.Result, md bool) []string {
-	code := func(s string) string {
-		if md {
-			return "`" + s + "`"
-		}
-		return s
-	}
+	code, text := proseFuncs(md)
 	var out []string
 	n := len(r.Snapshots)
 	if n == 1 {
 		m := r.Snapshots[0]
 		line := fmt.Sprintf("%s: %s in %s (%s", code(m.Source), plural(m.Goroutines, "goroutine", "goroutines"),
-			plural(len(r.Sites), "site", "sites"), m.Format)
+			plural(len(r.Sites), "site", "sites"), text(string(m.Format)))
 		if m.Profile != "goroutine" && m.Profile != "" {
-			line += ", " + m.Profile + " profile"
+			line += ", " + text(m.Profile) + " profile"
 		}
 		out = append(out, line+")")
 	} else {
@@ -70,13 +65,13 @@ func summary(r *diff.Result, md bool) []string {
 			out = append(out, fmt.Sprintf("%+d in benign goroutines, not counted (--include-benign counts them)", r.BenignDelta))
 		}
 		for _, note := range r.Notes {
-			out = append(out, "note: "+note)
+			out = append(out, "note: "+text(note))
 		}
 	}
 	for _, m := range r.Snapshots {
 		prefix := ""
 		if n > 1 {
-			prefix = m.Source + ": "
+			prefix = text(m.Source) + ": "
 		}
 		if m.Cause != "" {
 			out = append(out, prefix+"cause: "+code(m.Cause))
@@ -85,14 +80,14 @@ func summary(r *diff.Result, md bool) []string {
 			out = append(out, fmt.Sprintf("%s%s ignored (--ignore)", prefix, plural(m.Ignored, "goroutine", "goroutines")))
 		}
 		for _, w := range m.Warnings {
-			out = append(out, prefix+"warning: "+w)
+			out = append(out, prefix+"warning: "+text(w))
 		}
 	}
 	return out
 }
 
-// grid builds the table's header and rows.
-func grid(r *diff.Result, rows []*diff.Site, color bool) (header []string, cells [][]string, numeric []bool) {
+// grid builds the table of an inventory or of a change.
+func grid(r *diff.Result, rows []*diff.Site, color bool) table {
 	leaked, minutes := false, false
 	for _, s := range rows {
 		leaked = leaked || s.Leaked > 0
@@ -106,42 +101,48 @@ func grid(r *diff.Result, rows []*diff.Site, color bool) (header []string, cells
 		}
 		return s
 	}
+	var t table
 	if len(r.Snapshots) < 2 {
-		header = []string{"GOROUTINES"}
-		numeric = []bool{true}
+		t.col("GOROUTINES", true, false)
 		if leaked {
-			header = append(header, "LEAKED")
-			numeric = append(numeric, true)
+			t.col("LEAKED", true, false)
 		}
-		header = append(header, "CREATED BY", "RUNNING", "WAITING")
+		t.col("CREATED BY", false, true)
+		t.col("RUNNING", false, true)
+		t.col("WAITING", false, true)
 		if minutes {
-			header = append(header, "FOR")
+			t.col("FOR", false, false)
 		}
-		header = append(header, "NOTE")
+		t.col("NOTE", false, true)
 		for _, s := range rows {
 			row := []string{strconv.Itoa(s.Counts[0])}
 			if leaked {
 				row = append(row, zeroBlank(s.Leaked))
 			}
+			alt := make([]string, len(t.header))
+			alt[len(row)], alt[len(row)+2] = siteShort(s), waitShort(s)
 			row = append(row, createdBy(s), entries(s), waiting(s))
 			if minutes {
 				row = append(row, maxWait(s))
 			}
-			cells = append(cells, append(row, note(s)))
+			t.rows = append(t.rows, append(row, note(s)))
+			t.alts = append(t.alts, alt)
 		}
-		return header, cells, numeric
+		return t
 	}
-	header = []string{"BEFORE", "AFTER", "CHANGE"}
-	numeric = []bool{true, true, true}
+	t.col("BEFORE", true, false)
+	t.col("AFTER", true, false)
+	t.col("CHANGE", true, false)
 	if r.IDs {
-		header = append(header, "STAYED")
-		numeric = append(numeric, true)
+		t.col("STAYED", true, false)
 	}
 	if r.Timed {
-		header = append(header, "PER MIN")
-		numeric = append(numeric, true)
+		t.col("PER MIN", true, false)
 	}
-	header = append(header, "STATUS", "SITE", "WAITING", "NOTE")
+	t.col("STATUS", false, false)
+	t.col("SITE", false, true)
+	t.col("WAITING", false, true)
+	t.col("NOTE", false, true)
 	for _, s := range rows {
 		n := len(s.Counts)
 		change := fmt.Sprintf("%+d", s.Delta)
@@ -160,10 +161,13 @@ func grid(r *diff.Result, rows []*diff.Site, color bool) (header []string, cells
 		if r.Timed {
 			row = append(row, fmt.Sprintf("%+.1f", s.PerMinute))
 		}
+		alt := make([]string, len(t.header))
+		alt[len(row)+1], alt[len(row)+2] = siteShort(s), waitShort(s)
 		row = append(row, string(s.Status), siteCell(s), waiting(s), note(s))
-		cells = append(cells, row)
+		t.rows = append(t.rows, row)
+		t.alts = append(t.alts, alt)
 	}
-	return header, cells, numeric
+	return t
 }
 
 func zeroBlank(n int) string {
@@ -191,6 +195,20 @@ func siteCell(s *diff.Site) string {
 		return shortFunc(s.Func)
 	}
 	return createdBy(s)
+}
+
+// siteShort is the site cell in short, for a narrow terminal: the
+// function's own name and the file:line, "pollAllFiles file_monitor.go:97".
+func siteShort(s *diff.Site) string {
+	switch {
+	case s.Func == "":
+		return ""
+	case s.Kind == parse.KeyEntry:
+		return lastName(s.Func)
+	case s.Kind == parse.KeyCreatedBy:
+		return lastName(s.Func) + " " + location(s.File, s.Line)
+	}
+	return lastName(s.Func) + " " + location(s.Entry.File, s.Entry.Line)
 }
 
 // entries is the function a site's goroutines run, and how many others
@@ -222,6 +240,14 @@ func waiting(s *diff.Site) string {
 		w += fmt.Sprintf(" (%d; +%d more)", s.Waits[0].Count, len(s.Waits)-1)
 	}
 	return w
+}
+
+// waitShort is the waiting cell in short: the main wait alone.
+func waitShort(s *diff.Site) string {
+	if len(s.Waits) < 2 {
+		return ""
+	}
+	return waitName(s.Waits[0], s.Entry.Func)
 }
 
 func maxWait(s *diff.Site) string {
@@ -284,8 +310,7 @@ func writeTable(w io.Writer, r *diff.Result, opts Options) error {
 			fmt.Fprintln(w, "no site changed")
 		}
 	} else {
-		header, cells, numeric := grid(r, rows, opts.Color)
-		if err := renderGrid(w, header, cells, numeric, false); err != nil {
+		if err := renderGrid(w, grid(r, rows, opts.Color), false, opts.Width); err != nil {
 			return err
 		}
 	}
@@ -307,7 +332,7 @@ func writeMarkdown(w io.Writer, r *diff.Result, breaches []diff.Breach, opts Opt
 	}
 	fmt.Fprintf(w, "### %s\n\n", title)
 	for _, l := range summary(r, true) {
-		fmt.Fprintf(w, "%s  \n", mdEscape(l))
+		fmt.Fprintf(w, "%s  \n", l)
 	}
 	if len(r.Snapshots) >= 2 {
 		for i, s := range growing(r) {
@@ -333,42 +358,17 @@ func writeMarkdown(w io.Writer, r *diff.Result, breaches []diff.Breach, opts Opt
 		}
 		return nil
 	}
-	header, cells, numeric := grid(r, rows, false)
-	for _, row := range cells {
+	t := grid(r, rows, false)
+	for _, row := range t.rows {
 		for i := range row {
 			row[i] = mdCell(row[i])
 		}
 	}
-	if err := renderGrid(w, header, cells, numeric, true); err != nil {
+	if err := renderGrid(w, t, true, 0); err != nil {
 		return err
 	}
 	if hidden > 0 {
 		fmt.Fprintf(w, "\n%s not shown.\n", plural(hidden, "site", "sites"))
 	}
 	return nil
-}
-
-// mdCell escapes a table cell: pipes would end it, and names such as
-// (*T).m read as code.
-func mdCell(s string) string {
-	if s == "" {
-		return s
-	}
-	return strings.ReplaceAll(mdEscape(s), "|", `\|`)
-}
-
-// mdEscape keeps Markdown from reading * and _ in Go names as emphasis.
-func mdEscape(s string) string {
-	var b strings.Builder
-	inCode := false
-	for _, c := range s {
-		if c == '`' {
-			inCode = !inCode
-		}
-		if !inCode && (c == '*' || c == '_' || c == '<') {
-			b.WriteByte('\\')
-		}
-		b.WriteRune(c)
-	}
-	return b.String()
 }

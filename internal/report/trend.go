@@ -132,14 +132,10 @@ func said(r *diff.Result) []*diff.Site {
 func verdictWord(s *diff.Site) string { return strings.ToUpper(string(s.Judgement.Verdict)) }
 
 // trendSummary is the lines under the verdicts: what was read, restarts,
-// notes and warnings.
+// notes and warnings. For Markdown (md), what comes from the inputs is
+// escaped.
 func trendSummary(r *diff.Result, opts Options, md bool) []string {
-	code := func(s string) string {
-		if md {
-			return "`" + s + "`"
-		}
-		return s
-	}
+	code, text := proseFuncs(md)
 	seg := r.Snapshots[r.Start:]
 	a, b := seg[0], seg[len(seg)-1]
 	counts := map[diff.Verdict]int{}
@@ -164,7 +160,7 @@ func trendSummary(r *diff.Result, opts Options, md bool) []string {
 	}
 	out := []string{line}
 	if r.Start > 0 {
-		when := r.Snapshots[r.Start].Source
+		when := text(r.Snapshots[r.Start].Source)
 		if t := r.Snapshots[r.Start].Time; !t.IsZero() {
 			when = t.Format(time.TimeOnly)
 		}
@@ -174,13 +170,13 @@ func trendSummary(r *diff.Result, opts Options, md bool) []string {
 		out = append(out, fmt.Sprintf("%+d in benign goroutines, not counted (--include-benign counts them)", r.BenignDelta))
 	}
 	for _, n := range append(append([]string(nil), opts.Notes...), r.Notes...) {
-		out = append(out, "note: "+n)
+		out = append(out, "note: "+text(n))
 	}
 	warned := 0
 	for _, m := range seg {
 		for _, w := range m.Warnings {
 			if warned++; warned <= maxTrendWarnings {
-				out = append(out, m.Source+": warning: "+w)
+				out = append(out, text(m.Source)+": warning: "+text(w))
 			}
 		}
 	}
@@ -230,38 +226,58 @@ func trendRows(r *diff.Result, opts Options) (rows []*diff.Site, hidden int) {
 // trendLargest is how many unchanged sites a series' table shows.
 const trendLargest = 10
 
-func trendGrid(r *diff.Result, rows []*diff.Site, color bool) (header []string, cells [][]string, numeric []bool) {
-	header = []string{"VERDICT", "FIRST", "LAST", "CHANGE"}
-	numeric = []bool{false, true, true, true}
+// trendGrid builds a series' table; its sparklines are at most spark
+// characters wide.
+func trendGrid(r *diff.Result, rows []*diff.Site, color bool, spark int) table {
+	var t table
+	t.col("VERDICT", false, false)
+	t.col("FIRST", true, false)
+	t.col("LAST", true, false)
+	t.col("CHANGE", true, false)
+	t.col("TREND", false, false)
 	if r.Timed {
-		header = append(header, "PER MIN")
-		numeric = append(numeric, true)
+		t.col("PER MIN", true, false)
 	}
 	if r.IDs {
-		header = append(header, "NEW ALIVE")
-		numeric = append(numeric, true)
+		t.col("NEW ALIVE", true, false)
 	}
-	header = append(header, "SITE", "WAITING", "NOTE")
+	t.col("SITE", false, true)
+	t.col("WAITING", false, true)
+	t.col("NOTE", false, true)
 	last := len(r.Snapshots) - 1
 	for _, s := range rows {
-		v := string(s.Judgement.Verdict)
-		if color && s.Judgement.Verdict == diff.VerdictLeak && !s.AllBenign {
-			v = red + bold + v + normal
+		leak := s.Judgement.Verdict == diff.VerdictLeak && !s.AllBenign
+		v, line := string(s.Judgement.Verdict), Sparkline(countedFrom(r.Start, s), spark)
+		if color && leak {
+			v, line = red+bold+v+normal, red+line+normal
 		}
 		if s.AllBenign {
 			v = "benign"
 		}
-		row := []string{v, strconv.Itoa(s.Counted(r.Start)), strconv.Itoa(s.Counted(last)), zeroDash(s.Delta)}
+		row := []string{v, strconv.Itoa(s.Counted(r.Start)), strconv.Itoa(s.Counted(last)), zeroDash(s.Delta), line}
 		if r.Timed {
 			row = append(row, fmt.Sprintf("%+.1f", s.PerMinute))
 		}
 		if r.IDs {
 			row = append(row, fmt.Sprintf("%d/%d", s.BornAlive, s.Born))
 		}
+		alt := make([]string, len(row)+3)
+		alt[len(row)], alt[len(row)+1] = siteShort(s), waitShort(s)
 		row = append(row, siteCell(s), waiting(s), note(s))
-		cells = append(cells, row)
+		t.rows = append(t.rows, row)
+		t.alts = append(t.alts, alt)
 	}
-	return header, cells, numeric
+	return t
+}
+
+// tableSpark is how wide the sparklines of a table width columns wide
+// are: sparkWidth, less on a narrow terminal, so that the site keeps some
+// room.
+func tableSpark(width int) int {
+	if width <= 0 {
+		return sparkWidth
+	}
+	return min(sparkWidth, max(6, (width-64)/2))
 }
 
 func zeroDash(n int) string {
@@ -292,50 +308,12 @@ func writeTrendTable(w io.Writer, r *diff.Result, opts Options) error {
 	fmt.Fprintln(w)
 	rows, hidden := trendRows(r, opts)
 	if len(rows) > 0 {
-		header, cells, numeric := trendGrid(r, rows, opts.Color)
-		if err := renderGrid(w, header, cells, numeric, false); err != nil {
+		if err := renderGrid(w, trendGrid(r, rows, opts.Color, tableSpark(opts.Width)), false, opts.Width); err != nil {
 			return err
 		}
 	}
 	if hidden > 0 {
 		fmt.Fprintf(w, "%s not shown (--all, --top)\n", plural(hidden, "site", "sites"))
-	}
-	return nil
-}
-
-func writeTrendMarkdown(w io.Writer, r *diff.Result, breaches []diff.Breach, opts Options) error {
-	fmt.Fprintf(w, "### Goroutine leaks by creation site\n\n")
-	sites := said(r)
-	for _, s := range sites {
-		fmt.Fprintf(w, "**%s** %s  \n", verdictWord(s), mdEscape(Summary(r, s)))
-	}
-	if len(sites) == 0 {
-		fmt.Fprintf(w, "No site grows.  \n")
-	}
-	for _, l := range trendSummary(r, opts, true) {
-		fmt.Fprintf(w, "%s  \n", mdEscape(l))
-	}
-	if len(breaches) > 0 {
-		fmt.Fprintln(w)
-		for _, b := range breaches {
-			fmt.Fprintf(w, "- :x: %s\n", mdEscape(BreachLine(r, b)))
-		}
-	}
-	fmt.Fprintln(w)
-	rows, hidden := trendRows(r, opts)
-	if len(rows) > 0 {
-		header, cells, numeric := trendGrid(r, rows, false)
-		for _, row := range cells {
-			for i := range row {
-				row[i] = mdCell(row[i])
-			}
-		}
-		if err := renderGrid(w, header, cells, numeric, true); err != nil {
-			return err
-		}
-	}
-	if hidden > 0 {
-		fmt.Fprintf(w, "\n%s not shown.\n", plural(hidden, "site", "sites"))
 	}
 	return nil
 }
