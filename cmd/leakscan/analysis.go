@@ -93,10 +93,14 @@ func (f *analysisFlags) check(s *streams, res *diff.Result) (gated, error) {
 	return gated{res: res, breaches: res.Check(policy)}, nil
 }
 
-// finish writes the report, then one line per breach on stderr, and
-// returns a gateError when a limit was crossed.
-func (g gated) finish(s *streams, ro report.Options) error {
+// finish writes the report (and the HTML report of --html), then one
+// line per breach on stderr, and returns a gateError when a limit was
+// crossed.
+func (g gated) finish(s *streams, out *outputFlags, ro report.Options) error {
 	if err := report.Write(s.Out, g.res, g.breaches, ro); err != nil {
+		return err
+	}
+	if err := out.writeHTML(g.res, g.breaches, ro); err != nil {
 		return err
 	}
 	for _, b := range g.breaches {

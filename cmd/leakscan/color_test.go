@@ -25,3 +25,30 @@ func TestColor(t *testing.T) {
 		}
 	}
 }
+
+// TestWidth: the table is as wide as the terminal stdout is; else as
+// COLUMNS says; else it has no limit.
+func TestWidth(t *testing.T) {
+	for _, tc := range []struct {
+		columns int
+		env     map[string]string
+		want    int
+	}{
+		{120, nil, 120},
+		{120, map[string]string{"COLUMNS": "80"}, 120},
+		{0, map[string]string{"COLUMNS": "80"}, 80},
+		{0, map[string]string{"COLUMNS": "wide"}, 0},
+		{0, map[string]string{"COLUMNS": "-3"}, 0},
+		{0, nil, 0},
+	} {
+		s := &streams{Terminal: tc.columns > 0, Columns: tc.columns, Getenv: func(k string) string { return tc.env[k] }}
+		f := outputFlags{format: "table"}
+		opts, err := f.options(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if opts.Width != tc.want {
+			t.Errorf("columns=%d env=%v: Width = %d, want %d", tc.columns, tc.env, opts.Width, tc.want)
+		}
+	}
+}

@@ -113,7 +113,7 @@ func runDiff(c *cobra.Command, s *streams, opts *diffOptions, args []string) err
 	if err != nil {
 		return err
 	}
-	return g.finish(s, ro)
+	return g.finish(s, &opts.output, ro)
 }
 
 // applyInterval gives the snapshots that record no time one, --interval

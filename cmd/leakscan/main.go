@@ -11,11 +11,19 @@ import (
 
 func main() {
 	widenPipe(os.Stdin)
+	terminal := term.IsTerminal(int(os.Stdout.Fd()))
+	columns := 0
+	if terminal {
+		if w, _, err := term.GetSize(int(os.Stdout.Fd())); err == nil {
+			columns = w
+		}
+	}
 	os.Exit(runWithSignals(os.Args[1:], &streams{
 		In:          os.Stdin,
 		Out:         os.Stdout,
 		Err:         os.Stderr,
-		Terminal:    term.IsTerminal(int(os.Stdout.Fd())),
+		Terminal:    terminal,
+		Columns:     columns,
 		ErrTerminal: term.IsTerminal(int(os.Stderr.Fd())),
 		Getenv:      os.Getenv,
 	}))

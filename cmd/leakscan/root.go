@@ -17,6 +17,8 @@ type streams struct {
 	In       io.Reader
 	Out, Err io.Writer
 	Terminal bool // Out is a terminal
+	// Columns is Out's width when it is a terminal, else 0.
+	Columns int
 	// ErrTerminal is set when Err is a terminal: progress is redrawn
 	// in place there.
 	ErrTerminal bool

@@ -1,39 +1,11 @@
 package main
 
 import (
-	"fmt"
-
 	"github.com/spf13/cobra"
 
 	"github.com/leakscan/leakscan/internal/diff"
 	"github.com/leakscan/leakscan/internal/report"
 )
-
-// outputFlags are the flags that shape a report.
-type outputFlags struct {
-	format string
-	limit  int
-}
-
-func (f *outputFlags) register(c *cobra.Command) {
-	c.Flags().StringVarP(&f.format, "output", "o", "table", "output format: table, json or markdown")
-	c.Flags().IntVar(&f.limit, "top", 0, "show at most this many sites in a table (0: all)")
-}
-
-func (f *outputFlags) options(s *streams) (report.Options, error) {
-	format, err := report.ParseFormat(f.format)
-	if err != nil {
-		return report.Options{}, err
-	}
-	if f.limit < 0 {
-		return report.Options{}, fmt.Errorf("--top must not be negative")
-	}
-	return report.Options{
-		Format: format,
-		Limit:  f.limit,
-		Color:  s.Terminal && s.Getenv("NO_COLOR") == "" && s.Getenv("TERM") != "dumb",
-	}, nil
-}
 
 type topOptions struct {
 	input   inputFlags
@@ -93,5 +65,9 @@ func runTop(c *cobra.Command, s *streams, opts *topOptions, arg string) error {
 	if err := series.Add(snap); err != nil {
 		return err
 	}
-	return report.Write(s.Out, series.Result(), nil, ro)
+	res := series.Result()
+	if err := report.Write(s.Out, res, nil, ro); err != nil {
+		return err
+	}
+	return opts.output.writeHTML(res, nil, ro)
 }

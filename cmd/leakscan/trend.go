@@ -131,7 +131,7 @@ func runTrend(c *cobra.Command, s *streams, opts *trendOptions, args []string) e
 	if err != nil {
 		return err
 	}
-	return g.finish(s, ro)
+	return g.finish(s, &opts.output, ro)
 }
 
 func permute[T any](xs []T, idx []int) []T {

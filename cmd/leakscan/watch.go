@@ -139,7 +139,7 @@ func runWatch(c *cobra.Command, s *streams, opts *watchOptions, target string) e
 	if err != nil {
 		return err
 	}
-	return g.finish(s, ro)
+	return g.finish(s, &opts.output, ro)
 }
 
 // leakProfileURL turns a goroutine profile URL into the goroutineleak
