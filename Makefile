@@ -6,7 +6,7 @@ GO        ?= go
 FUZZTIME  ?= 10s
 BENCHTIME ?= 1x
 
-.PHONY: all build test lint vet fmt-check staticcheck unit fuzz-smoke bench-smoke bench fuzz demo demo-dumps corpus clean
+.PHONY: all build test lint vet fmt-check staticcheck unit fuzz-smoke bench-smoke bench fuzz demo demo-dumps screenshot corpus clean
 
 all: build
 
@@ -69,6 +69,12 @@ demo-dumps: build
 		--duration 15s --save testdata/demo/series >/dev/null
 	cp "$$(ls testdata/demo/series/* | head -n 1)" testdata/demo/before.txt
 	cp "$$(ls testdata/demo/series/* | tail -n 1)" testdata/demo/after.txt
+
+# The README's picture of the HTML report: the demo series' report
+# (testdata/demo/series) as headless Chromium shows it, taken by the test
+# that looks at it in the browser. Needs Debian's chromium package.
+screenshot:
+	$(GO) test -count=1 -run '^TestHTMLInBrowser$$' ./internal/report -args -screenshot "$(CURDIR)/docs/report.png"
 
 # Regenerate the real-dump corpus under every Go toolchain (downloads them).
 corpus:

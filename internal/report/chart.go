@@ -256,7 +256,8 @@ func niceCeil(n int) int {
 	return n
 }
 
-// coord prints a coordinate with one decimal at most: 12, 12.5.
+// coord prints a coordinate in whole units of the viewBox, which are
+// about a pixel each: finer would only make the page bigger.
 func coord(v float64) string {
-	return strconv.FormatFloat(math.Round(v*10)/10, 'f', -1, 64)
+	return strconv.Itoa(int(math.Round(v)))
 }

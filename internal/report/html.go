@@ -76,9 +76,8 @@ type htmlSite struct {
 	// "benign"; Word is the verdict or status shown.
 	Class, Word string
 	// Func is the function of the go statement (or, with no creator,
-	// the function the goroutines run); Where its file:line, Path the
-	// file's full path.
-	Func, Where, Path string
+	// the function the goroutines run); Where its file:line.
+	Func, Where string
 	// Via is how the site was keyed when not by "created by".
 	Via string
 	// Change is how its count moved ("+16 every 3s"), Reason why the
@@ -94,10 +93,20 @@ type htmlSite struct {
 	// when the analysis has them.
 	Labels []string
 	// Stack is the stack most of the site's goroutines have, innermost
-	// call first, and CreatedBy its go statement.
-	Stack     []htmlFrame
+	// call first, in runs of calls in one directory; CreatedBy is its go
+	// statement.
+	Stack     []htmlDir
 	CreatedBy *htmlFrame
 	StackNote string
+}
+
+// htmlDir is a run of calls of a stack in files of one directory, which
+// is said once: the calls of a package, of the runtime, of net/http.
+type htmlDir struct {
+	Dir string
+	// Start is the number of the run's first call in the stack, from 1.
+	Start int
+	Calls []htmlFrame
 }
 
 type htmlFact struct{ Name, Value string }
@@ -108,14 +117,16 @@ type htmlEntry struct {
 }
 
 type htmlWait struct {
-	State, Func, Where, Path string
-	Count                    int
-	For, Benign              string
+	State, Func, Where string
+	Count              int
+	For, Benign        string
 }
 
+// htmlFrame is a call of a stack: the function and the file:line of the
+// call, without its directory (see htmlDir), or for CreatedBy with it.
 type htmlFrame struct {
-	Func, Where, Path string
-	Inlined           bool
+	Func, Where string
+	Inlined     bool
 }
 
 func writeHTML(w io.Writer, r *diff.Result, breaches []diff.Breach, opts Options) error {
@@ -264,16 +275,16 @@ func htmlSiteOf(r *diff.Result, s *diff.Site, trend bool) htmlSite {
 	}
 	switch s.Kind {
 	case parse.KeyHelper:
-		hs.Func, hs.Where, hs.Path = s.Func, location(s.Entry.File, s.Entry.Line), fullLocation(s.Entry.File, s.Entry.Line)
+		hs.Func, hs.Where = s.Func, location(s.Entry.File, s.Entry.Line)
 		hs.Via = "via " + s.Creator.Func
 	case parse.KeyEntry:
-		hs.Func, hs.Where, hs.Path = s.Func, location(s.Entry.File, s.Entry.Line), fullLocation(s.Entry.File, s.Entry.Line)
+		hs.Func, hs.Where = s.Func, location(s.Entry.File, s.Entry.Line)
 		hs.Via = "no creator"
 		if s.Func == "" {
 			hs.Func = "(no frames)"
 		}
 	default:
-		hs.Func, hs.Where, hs.Path = s.Func, location(s.File, s.Line), fullLocation(s.File, s.Line)
+		hs.Func, hs.Where = s.Func, location(s.File, s.Line)
 	}
 	if s.Cut {
 		hs.Via = strings.TrimPrefix(hs.Via+"; stack cut", "; ")
@@ -324,10 +335,9 @@ func htmlSiteOf(r *diff.Result, s *diff.Site, trend bool) htmlSite {
 		}
 	}
 	for _, w := range s.Waits {
-		hw := htmlWait{State: w.State, Func: w.Frame.Func, Where: location(w.Frame.File, w.Frame.Line),
-			Path: fullLocation(w.Frame.File, w.Frame.Line), Count: w.Count, Benign: w.Benign}
+		hw := htmlWait{State: w.State, Func: w.Frame.Func, Where: location(w.Frame.File, w.Frame.Line), Count: w.Count, Benign: w.Benign}
 		if w.Frame.Func == "runtime.goexit" {
-			hw.State, hw.Func, hw.Where, hw.Path = "not started", "", "", ""
+			hw.State, hw.Func, hw.Where = "not started", "", ""
 		}
 		switch {
 		case w.MaxMinutes > 0 && w.Over10m > 0:
@@ -337,14 +347,37 @@ func htmlSiteOf(r *diff.Result, s *diff.Site, trend bool) htmlSite {
 		}
 		hs.Waits = append(hs.Waits, hw)
 	}
-	for _, f := range s.Stack {
-		hs.Stack = append(hs.Stack, htmlFrame{Func: f.Func, Where: location(f.File, f.Line), Path: fullLocation(f.File, f.Line), Inlined: f.Inlined})
-	}
-	hs.StackNote = "stack, " + plural(len(hs.Stack), "frame", "frames")
+	hs.Stack = stackDirs(s.Stack)
+	hs.StackNote = "stack, " + plural(len(s.Stack), "frame", "frames")
 	if c := s.Creator; c.Func != "" && len(hs.Stack) > 0 {
-		hs.CreatedBy = &htmlFrame{Func: c.Func, Where: location(c.File, c.Line), Path: fullLocation(c.File, c.Line)}
+		hs.CreatedBy = &htmlFrame{Func: c.Func, Where: fullLocation(c.File, c.Line)}
 	}
 	return hs
+}
+
+// stackDirs cuts a stack into runs of calls in one directory.
+func stackDirs(stack []parse.Frame) []htmlDir {
+	var out []htmlDir
+	for i, f := range stack {
+		dir, file := splitPath(f.File)
+		if len(out) == 0 || out[len(out)-1].Dir != dir {
+			out = append(out, htmlDir{Dir: dir, Start: i + 1})
+		}
+		where := file
+		if f.Line > 0 {
+			where += ":" + strconv.Itoa(f.Line)
+		}
+		d := &out[len(out)-1]
+		d.Calls = append(d.Calls, htmlFrame{Func: f.Func, Where: where, Inlined: f.Inlined})
+	}
+	return out
+}
+
+// splitPath cuts a file's path after its last slash (or backslash, for
+// a Windows build): "/app/internal/x.go" → "/app/internal/", "x.go".
+func splitPath(file string) (dir, base string) {
+	i := strings.LastIndexAny(file, `/\`)
+	return file[:i+1], file[i+1:]
 }
 
 // detailCounts is "0 → 80 in 15s".
