@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"io"
-	"strings"
 	"unicode/utf8"
 
 	"github.com/olekukonko/tablewriter"
@@ -34,12 +33,11 @@ type table struct {
 	rows    [][]string
 	numeric []bool
 	shrink  []bool
-	// alts, when not nil, hold per cell a shorter way to say it ("" for
-	// none), which fit uses before it cuts a cell: the site
-	// "pollAllFiles file_monitor.go:97" rather than
-	// "main.…onitor.go:97", and when that is too wide still, its words
-	// but the last: "pollAllFiles".
-	alts [][]string
+	// alts, when not nil, hold per cell shorter ways to say it, longest
+	// first (none: nil), which fit uses before it cuts a cell: the site
+	// "pollAllFiles file_monitor.go:97", then "pollAllFiles", rather
+	// than "main.…onitor.go:97".
+	alts [][][]string
 }
 
 // col adds a column to t's header.
@@ -239,7 +237,7 @@ func isASCIIPunct(c byte) bool {
 const columnGap = 2
 
 // minShrink is the narrowest fit shortens a column to; maxNeed bounds
-// the room a column's short forms (alts) ask for.
+// the room a column's longest short forms (alts) ask for.
 const (
 	minShrink = 12
 	maxNeed   = 40
@@ -267,8 +265,8 @@ func fit(t table, width int) table {
 		for r, row := range t.rows {
 			for i, c := range row {
 				full[i] = max(full[i], displayWidth(c))
-				if r < len(t.alts) && t.alts[r][i] != "" {
-					need[i] = max(need[i], displayWidth(t.alts[r][i]))
+				if r < len(t.alts) && len(t.alts[r][i]) > 0 {
+					need[i] = max(need[i], displayWidth(t.alts[r][i][0]))
 				}
 			}
 		}
@@ -306,12 +304,11 @@ func fit(t table, width int) table {
 				if displayWidth(row[i]) <= level {
 					continue
 				}
-				if r < len(t.alts) && t.alts[r][i] != "" {
-					row[i] = t.alts[r][i]
-					// Even the short form too wide: its words but
-					// the last (the place).
-					if j := strings.LastIndexByte(row[i], ' '); displayWidth(row[i]) > level && j > 0 {
-						row[i] = row[i][:j]
+				if r < len(t.alts) {
+					for _, alt := range t.alts[r][i] {
+						if row[i] = alt; displayWidth(alt) <= level {
+							break
+						}
 					}
 				}
 				row[i] = clipCell(row[i], level)
@@ -363,7 +360,7 @@ func dropColumn(t table, i int) table {
 		out.rows = append(out.rows, del(row))
 	}
 	for _, row := range t.alts {
-		out.alts = append(out.alts, del(row))
+		out.alts = append(out.alts, append(row[:i:i], row[i+1:]...))
 	}
 	return out
 }

@@ -119,7 +119,7 @@ func grid(r *diff.Result, rows []*diff.Site, color bool) table {
 			if leaked {
 				row = append(row, zeroBlank(s.Leaked))
 			}
-			alt := make([]string, len(t.header))
+			alt := make([][]string, len(t.header))
 			alt[len(row)], alt[len(row)+2] = siteShort(s), waitShort(s)
 			row = append(row, createdBy(s), entries(s), waiting(s))
 			if minutes {
@@ -161,7 +161,7 @@ func grid(r *diff.Result, rows []*diff.Site, color bool) table {
 		if r.Timed {
 			row = append(row, fmt.Sprintf("%+.1f", s.PerMinute))
 		}
-		alt := make([]string, len(t.header))
+		alt := make([][]string, len(t.header))
 		alt[len(row)+1], alt[len(row)+2] = siteShort(s), waitShort(s)
 		row = append(row, string(s.Status), siteCell(s), waiting(s), note(s))
 		t.rows = append(t.rows, row)
@@ -198,17 +198,18 @@ func siteCell(s *diff.Site) string {
 }
 
 // siteShort is the site cell in short, for a narrow terminal: the
-// function's own name and the file:line, "pollAllFiles file_monitor.go:97".
-func siteShort(s *diff.Site) string {
+// function's own name and the file:line, then the name alone:
+// "pollAllFiles file_monitor.go:97", "pollAllFiles".
+func siteShort(s *diff.Site) []string {
 	switch {
 	case s.Func == "":
-		return ""
+		return nil
 	case s.Kind == parse.KeyEntry:
-		return lastName(s.Func)
+		return []string{lastName(s.Func)}
 	case s.Kind == parse.KeyCreatedBy:
-		return lastName(s.Func) + " " + location(s.File, s.Line)
+		return []string{lastName(s.Func) + " " + location(s.File, s.Line), lastName(s.Func)}
 	}
-	return lastName(s.Func) + " " + location(s.Entry.File, s.Entry.Line)
+	return []string{lastName(s.Func) + " " + location(s.Entry.File, s.Entry.Line), lastName(s.Func)}
 }
 
 // entries is the function a site's goroutines run, and how many others
@@ -243,11 +244,11 @@ func waiting(s *diff.Site) string {
 }
 
 // waitShort is the waiting cell in short: the main wait alone.
-func waitShort(s *diff.Site) string {
+func waitShort(s *diff.Site) []string {
 	if len(s.Waits) < 2 {
-		return ""
+		return nil
 	}
-	return waitName(s.Waits[0], s.Entry.Func)
+	return []string{waitName(s.Waits[0], s.Entry.Func)}
 }
 
 func maxWait(s *diff.Site) string {

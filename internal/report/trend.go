@@ -261,7 +261,7 @@ func trendGrid(r *diff.Result, rows []*diff.Site, color bool, spark int) table {
 		if r.IDs {
 			row = append(row, fmt.Sprintf("%d/%d", s.BornAlive, s.Born))
 		}
-		alt := make([]string, len(row)+3)
+		alt := make([][]string, len(row)+3)
 		alt[len(row)], alt[len(row)+1] = siteShort(s), waitShort(s)
 		row = append(row, siteCell(s), waiting(s), note(s))
 		t.rows = append(t.rows, row)

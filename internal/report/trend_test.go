@@ -224,7 +224,7 @@ func TestTrendMarkdownFitsAComment(t *testing.T) {
 	}{
 		{"10,000 sites", 10000, 20, 20, 0, true},
 		{"long names and deep stacks", 1000, 40, 200, 3000, true},
-		{"a few huge names", 5, 10, 50, 200 << 10, false},
+		{"a few huge names", 5, 10, 8, 200 << 10, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := synthResult(tc.sites, tc.samples, tc.frames, tc.names)
