@@ -32,9 +32,10 @@ var htmlTemplates = template.Must(template.New("").ParseFS(htmlFiles, "html/*.tm
 
 // htmlPage is everything a view shows.
 type htmlPage struct {
-	// Command names the view: "trend", "diff" or "top".
-	Command string
-	Title   string
+	// View names the template: "trend", "diff" or "top"; Kind says in
+	// words what was analysed.
+	View, Kind string
+	Title      string
 	// CSP allows the page its own style and script and nothing else.
 	CSP    string
 	Style  template.CSS
@@ -135,7 +136,7 @@ func writeHTML(w io.Writer, r *diff.Result, breaches []diff.Breach, opts Options
 		return err
 	}
 	bw := bufio.NewWriterSize(w, 64<<10)
-	if err := htmlTemplates.ExecuteTemplate(bw, page.Command+".tmpl", page); err != nil {
+	if err := htmlTemplates.ExecuteTemplate(bw, page.View+".tmpl", page); err != nil {
 		return fmt.Errorf("html report: %w", err)
 	}
 	return bw.Flush()
@@ -158,13 +159,16 @@ func htmlPageOf(r *diff.Result, breaches []diff.Breach, opts Options) (*htmlPage
 			cspHash(style), cspHash(script)),
 	}
 	trend := opts.Trend && len(r.Snapshots) > 0
-	switch {
+	switch n := len(r.Snapshots); {
 	case trend:
-		p.Command = "trend"
-	case len(r.Snapshots) >= 2:
-		p.Command = "diff"
+		p.View, p.Kind = "trend", fmt.Sprintf("a series of %d snapshots", n)
+		if r.Start > 0 {
+			p.Kind += fmt.Sprintf(", %d since the last restart", n-r.Start)
+		}
+	case n >= 2:
+		p.View, p.Kind = "diff", "two snapshots compared"
 	default:
-		p.Command = "top"
+		p.View, p.Kind = "top", "one snapshot"
 	}
 	sites := r.Sites
 	if opts.Limit > 0 && len(sites) > opts.Limit {
@@ -175,7 +179,7 @@ func htmlPageOf(r *diff.Result, breaches []diff.Breach, opts Options) (*htmlPage
 	for i, s := range sites {
 		anchors[s] = "site-" + strconv.Itoa(i+1)
 	}
-	switch p.Command {
+	switch p.View {
 	case "trend":
 		for i, s := range said(r) {
 			sent := htmlSentence{Class: siteClass(s, true), Word: verdictWord(s), Text: Summary(r, s), Anchor: anchors[s]}
@@ -218,12 +222,12 @@ func htmlPageOf(r *diff.Result, breaches []diff.Breach, opts Options) (*htmlPage
 
 	counts := map[string]int{}
 	for _, s := range sites {
-		hs := htmlSiteOf(r, s, p.Command == "trend")
+		hs := htmlSiteOf(r, s, p.View == "trend")
 		hs.ID = anchors[s]
 		counts[hs.Class]++
 		p.Sites = append(p.Sites, hs)
 	}
-	switch p.Command {
+	switch p.View {
 	case "trend":
 		p.Filters = []htmlFilter{
 			{Value: "leak", Label: "Leaks", Count: counts["leak"]},
@@ -325,7 +329,11 @@ func htmlSiteOf(r *diff.Result, s *diff.Site, trend bool) htmlSite {
 		hs.Facts = append(hs.Facts, htmlFact{"Proven leaked by the runtime", strconv.Itoa(s.Leaked)})
 	}
 	if n := s.BenignCounts[last]; s.Benign != "" && !s.AllBenign && n > 0 {
-		hs.Facts = append(hs.Facts, htmlFact{"Benign, not counted", fmt.Sprintf("%d: %s", n, s.Benign)})
+		name := "Benign, not counted"
+		if len(r.Snapshots) < 2 {
+			name = "Benign" // an inventory counts them all
+		}
+		hs.Facts = append(hs.Facts, htmlFact{name, fmt.Sprintf("%d: %s", n, s.Benign)})
 	} else if s.AllBenign {
 		hs.Facts = append(hs.Facts, htmlFact{"Benign", s.Benign})
 	}
