@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"html/template"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -201,4 +202,21 @@ func splitCells(row string) []string {
 		}
 	}
 	return append(cells, row[start:])
+}
+
+// TestHTMLHugeName: a function name of megabytes is shown cut in the
+// middle, so that the page stays about the size of the dump, not a
+// multiple of it.
+func TestHTMLHugeName(t *testing.T) {
+	r := longSeries(t, 3, 2<<20)
+	var buf bytes.Buffer
+	if err := Write(&buf, r, nil, Options{Format: HTML, Trend: true}); err != nil {
+		t.Fatal(err)
+	}
+	if buf.Len() > 1<<20 {
+		t.Errorf("the page of 3 sites with 2 MB names is %d bytes", buf.Len())
+	}
+	if !regexp.MustCompile(`spawn(Long)+[Lnog]*…[Lnog]*(Long)+_`).Match(buf.Bytes()) {
+		t.Error("the long names are not shown cut in the middle")
+	}
 }

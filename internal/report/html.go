@@ -182,7 +182,7 @@ func htmlPageOf(r *diff.Result, breaches []diff.Breach, opts Options) (*htmlPage
 	switch p.View {
 	case "trend":
 		for i, s := range said(r) {
-			sent := htmlSentence{Class: siteClass(s, true), Word: verdictWord(s), Text: Summary(r, s), Anchor: anchors[s]}
+			sent := htmlSentence{Class: siteClass(s, true), Word: verdictWord(s), Text: clip(Summary(r, s)), Anchor: anchors[s]}
 			if i == 0 {
 				p.Lead = sent
 			} else {
@@ -192,13 +192,13 @@ func htmlPageOf(r *diff.Result, breaches []diff.Breach, opts Options) (*htmlPage
 		if p.Lead.Text == "" {
 			p.Lead = htmlSentence{Class: "other", Word: "OK", Text: "no site grows"}
 		}
-		p.Lines = trendSummary(r, opts, false)
+		p.Lines = clipAll(trendSummary(r, opts, false))
 	case "diff":
 		for i, s := range growing(r) {
 			if i == maxSentences {
 				break
 			}
-			sent := htmlSentence{Class: siteClass(s, false), Word: strings.ToUpper(string(s.Status)), Text: headline(r, s), Anchor: anchors[s]}
+			sent := htmlSentence{Class: siteClass(s, false), Word: strings.ToUpper(string(s.Status)), Text: clip(headline(r, s)), Anchor: anchors[s]}
 			if i == 0 {
 				p.Lead = sent
 			} else {
@@ -208,15 +208,15 @@ func htmlPageOf(r *diff.Result, breaches []diff.Breach, opts Options) (*htmlPage
 		if p.Lead.Text == "" {
 			p.Lead = htmlSentence{Class: "other", Word: "OK", Text: "no site grew"}
 		}
-		p.Lines = summary(r, false)
+		p.Lines = clipAll(summary(r, false))
 	default:
-		lines := summary(r, false)
+		lines := clipAll(summary(r, false))
 		p.Lead = htmlSentence{Class: "other", Text: lines[0]}
 		p.Lines = lines[1:]
 	}
 	p.Title = p.Lead.Text
 	for _, b := range breaches {
-		p.Breaches = append(p.Breaches, BreachLine(r, b))
+		p.Breaches = append(p.Breaches, clip(BreachLine(r, b)))
 	}
 	p.Total = totalChart(r)
 
@@ -243,6 +243,14 @@ func htmlPageOf(r *diff.Result, breaches []diff.Breach, opts Options) (*htmlPage
 	}
 	return p, nil
 }
+
+// htmlNameWidth is the most columns a name or line from a dump takes in
+// the page: a longer one is cut in the middle (see clipCell), so that a
+// hostile 5 MB function name is not repeated whole in every place it is
+// shown. JSON keeps every name whole.
+const htmlNameWidth = 1000
+
+func clip(s string) string { return clipCell(s, htmlNameWidth) }
 
 // cspHash is a Content-Security-Policy source for exactly b.
 func cspHash(b []byte) string {
@@ -293,12 +301,13 @@ func htmlSiteOf(r *diff.Result, s *diff.Site, trend bool) htmlSite {
 	if s.Cut {
 		hs.Via = strings.TrimPrefix(hs.Via+"; stack cut", "; ")
 	}
+	hs.Func, hs.Via = clip(hs.Func), clip(hs.Via)
 	last := len(s.Counts) - 1
 	first := s.Counted(r.Start)
 	switch {
 	case len(r.Snapshots) < 2:
 	case trend:
-		hs.Change, hs.Reason = change(r, s), s.Judgement.Reason
+		hs.Change, hs.Reason = clip(change(r, s)), clip(s.Judgement.Reason)
 		hs.Chart = siteChart(r, s, true)
 		hs.Facts = append(hs.Facts, htmlFact{"Goroutines", detailCounts(r, s)})
 		if r.Timed {
@@ -339,11 +348,11 @@ func htmlSiteOf(r *diff.Result, s *diff.Site, trend bool) htmlSite {
 	}
 	if len(s.Entries) > 1 {
 		for _, e := range s.Entries {
-			hs.Entries = append(hs.Entries, htmlEntry{Func: entryName(e.Frame.Func), Where: location(e.Frame.File, e.Frame.Line), Count: e.Count})
+			hs.Entries = append(hs.Entries, htmlEntry{Func: clip(entryName(e.Frame.Func)), Where: clip(location(e.Frame.File, e.Frame.Line)), Count: e.Count})
 		}
 	}
 	for _, w := range s.Waits {
-		hw := htmlWait{State: w.State, Func: w.Frame.Func, Where: location(w.Frame.File, w.Frame.Line), Count: w.Count, Benign: w.Benign}
+		hw := htmlWait{State: clip(w.State), Func: clip(w.Frame.Func), Where: clip(location(w.Frame.File, w.Frame.Line)), Count: w.Count, Benign: w.Benign}
 		if w.Frame.Func == "runtime.goexit" {
 			hw.State, hw.Func, hw.Where = "not started", "", ""
 		}
@@ -358,7 +367,7 @@ func htmlSiteOf(r *diff.Result, s *diff.Site, trend bool) htmlSite {
 	hs.Stack = stackDirs(s.Stack)
 	hs.StackNote = "stack, " + plural(len(s.Stack), "frame", "frames")
 	if c := s.Creator; c.Func != "" && len(hs.Stack) > 0 {
-		hs.CreatedBy = &htmlFrame{Func: c.Func, Where: fullLocation(c.File, c.Line)}
+		hs.CreatedBy = &htmlFrame{Func: clip(c.Func), Where: clip(fullLocation(c.File, c.Line))}
 	}
 	return hs
 }
@@ -368,7 +377,7 @@ func stackDirs(stack []parse.Frame) []htmlDir {
 	var out []htmlDir
 	for i, f := range stack {
 		dir, file := splitPath(f.File)
-		if len(out) == 0 || out[len(out)-1].Dir != dir {
+		if dir = clip(dir); len(out) == 0 || out[len(out)-1].Dir != dir {
 			out = append(out, htmlDir{Dir: dir, Start: i + 1})
 		}
 		where := file
@@ -376,7 +385,7 @@ func stackDirs(stack []parse.Frame) []htmlDir {
 			where += ":" + strconv.Itoa(f.Line)
 		}
 		d := &out[len(out)-1]
-		d.Calls = append(d.Calls, htmlFrame{Func: f.Func, Where: where, Inlined: f.Inlined})
+		d.Calls = append(d.Calls, htmlFrame{Func: clip(f.Func), Where: clip(where), Inlined: f.Inlined})
 	}
 	return out
 }
@@ -396,6 +405,13 @@ func detailCounts(r *diff.Result, s *diff.Site) string {
 		return out + " in " + shortDuration(r.Snapshots[len(r.Snapshots)-1].Time.Sub(r.Snapshots[r.Start].Time))
 	}
 	return out + fmt.Sprintf(" in %d samples", len(s.Counts)-r.Start)
+}
+
+func clipAll(lines []string) []string {
+	for i, l := range lines {
+		lines[i] = clip(l)
+	}
+	return lines
 }
 
 // fullLocation is "/app/file_monitor.go:97".
