@@ -128,8 +128,7 @@ func golden(t *testing.T, name string, got []byte) {
 	}
 }
 
-// lineDiff shows where two texts differ: the first differing line of
-// each, with its number.
+// lineDiff shows how two texts differ, line by line.
 func lineDiff(want, got string) string {
 	return cmp.Diff(want, got)
 }
