@@ -37,7 +37,7 @@ type Options struct {
 	// SamplingAuto. A Config entry may override it per target.
 	Sampling Sampling
 	// FullMaxGoroutines is the largest target that SamplingAuto dumps in
-	// full; 0 means DefaultFullMaxGoroutines.
+	// full; 0 means DefaultFullMaxGoroutines, a negative value none.
 	FullMaxGoroutines int
 	// Timeout is a probe's deadline when the request does not carry
 	// Prometheus's X-Prometheus-Scrape-Timeout-Seconds (curl, a
@@ -45,7 +45,7 @@ type Options struct {
 	Timeout time.Duration
 	// TimeoutOffset is taken off Prometheus's scrape timeout so that the
 	// answer, even a failed probe's, arrives before Prometheus gives up;
-	// 0 means DefaultTimeoutOffset.
+	// 0 means DefaultTimeoutOffset, a negative value none.
 	TimeoutOffset time.Duration
 	// MaxBytes bounds one response of a target after decompression; 0
 	// means DefaultMaxBytes.
@@ -116,14 +116,17 @@ func New(opts Options) *Exporter {
 	if opts.Sampling == "" {
 		opts.Sampling = SamplingAuto
 	}
-	if opts.FullMaxGoroutines <= 0 {
+	if opts.FullMaxGoroutines == 0 {
 		opts.FullMaxGoroutines = DefaultFullMaxGoroutines
 	}
 	if opts.Timeout <= 0 {
 		opts.Timeout = DefaultTimeout
 	}
-	if opts.TimeoutOffset <= 0 {
+	switch {
+	case opts.TimeoutOffset == 0:
 		opts.TimeoutOffset = DefaultTimeoutOffset
+	case opts.TimeoutOffset < 0:
+		opts.TimeoutOffset = 0
 	}
 	if opts.MaxBytes <= 0 {
 		opts.MaxBytes = DefaultMaxBytes
