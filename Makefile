@@ -6,7 +6,7 @@ GO        ?= go
 FUZZTIME  ?= 10s
 BENCHTIME ?= 1x
 
-.PHONY: all build test lint vet fmt-check staticcheck unit fuzz-smoke bench-smoke bench fuzz demo demo-dumps corpus clean
+.PHONY: all build test lint vet fmt-check staticcheck unit rules-test fuzz-smoke bench-smoke bench fuzz demo demo-dumps corpus clean
 
 all: build
 
@@ -14,7 +14,7 @@ build:
 	$(GO) build -o bin/leakscan ./cmd/leakscan
 
 # The README's test command; .ci/run calls exactly this.
-test: lint unit fuzz-smoke bench-smoke
+test: lint unit rules-test fuzz-smoke bench-smoke
 
 lint: fmt-check vet staticcheck
 
@@ -33,6 +33,19 @@ staticcheck:
 unit:
 	$(GO) test -race -count=1 ./...
 	cd bench && $(GO) test -count=1 ./...
+
+# The Prometheus rules' unit tests and the example config's check, with
+# promtool from Debian's prometheus package (.ci/run installs it). Outside
+# CI a missing promtool skips them, saying so; in CI it fails.
+rules-test:
+	@if command -v promtool >/dev/null 2>&1; then \
+		promtool check config deploy/prometheus/prometheus.yml && \
+		promtool test rules deploy/prometheus/rules_test.yml; \
+	elif [ "$$CI" = true ]; then \
+		echo "rules-test: promtool not found, and CI needs it (.ci/run installs the prometheus package)"; exit 1; \
+	else \
+		echo "rules-test: SKIPPED: promtool not found (apt-get install prometheus)"; \
+	fi
 
 # A few seconds of fuzzing on every run, so the fuzz target cannot rot;
 # `make fuzz` runs longer.
