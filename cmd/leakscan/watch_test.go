@@ -12,6 +12,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/leakscan/leakscan/internal/parse"
 )
 
 // The tests of this file run leakscan watch on real services: the
@@ -82,6 +84,7 @@ type watchReport struct {
 	Start     int `json:"start"`
 	Snapshots []struct {
 		Source  string `json:"source"`
+		Format  string `json:"format"`
 		Time    string `json:"time"`
 		Restart bool   `json:"restart"`
 	} `json:"snapshots"`
@@ -141,11 +144,20 @@ var (
 // leak of 16 goroutines every 3 s) for 15 s: pollAllFiles ranks first as
 // "+16 every 3s", every leak of the demo is a leak and none of its decoys
 // is; trend on the samples watch saved gives the same verdicts.
+//
+// With --sampling light the verdicts hold, from counted profiles between a
+// few full dumps.
 func TestWatchDemo(t *testing.T) {
+	bin := buildDemo(t)
+	t.Run("full", func(t *testing.T) { watchDemo(t, bin, "full") })
+	t.Run("light", func(t *testing.T) { watchDemo(t, bin, "light") })
+}
+
+func watchDemo(t *testing.T, bin, sampling string) {
 	checkNoLeaks(t)
-	d := startDemo(t, buildDemo(t), "127.0.0.1:0", 0.1)
+	d := startDemo(t, bin, "127.0.0.1:0", 0.1)
 	saved := filepath.Join(t.TempDir(), "samples")
-	code, stdout, stderr := runLeakscan(t, "watch", d.addr, "--interval", "500ms", "--duration", "15s", "--save", saved, "-o", "json")
+	code, stdout, stderr := runLeakscan(t, "watch", d.addr, "--interval", "500ms", "--duration", "15s", "--save", saved, "-o", "json", "--sampling", sampling)
 	if code != exitOK {
 		t.Fatalf("leakscan watch: exit %d\n%s", code, stderr)
 	}
@@ -153,6 +165,15 @@ func TestWatchDemo(t *testing.T) {
 		t.Errorf("no progress line for the last sample on stderr:\n%s", stderr)
 	}
 	r := decodeReport(t, stdout)
+	full := 0
+	for _, s := range r.Snapshots {
+		if s.Format == "debug=2" {
+			full++
+		}
+	}
+	if sampling == "light" && (full < 2 || full > len(r.Snapshots)/2 || r.Snapshots[0].Format != "debug=2" || r.Snapshots[len(r.Snapshots)-1].Format != "debug=2") {
+		t.Errorf("light sampling: %d of %d samples full, want the first, the last and few others", full, len(r.Snapshots))
+	}
 	checkDemoVerdicts(t, "watch", r)
 	first := r.Sites[0]
 	if first.Creator != "main.(*FileMonitor).pollAllFiles" || first.Step == nil || *first.Step != 16 ||
@@ -161,7 +182,7 @@ func TestWatchDemo(t *testing.T) {
 		t.Errorf("first site %+v, want pollAllFiles, +16 every 3s", first)
 	}
 
-	files, err := filepath.Glob(filepath.Join(saved, "goroutine-*.txt"))
+	files, err := filepath.Glob(filepath.Join(saved, "goroutine-*"))
 	if err != nil || len(files) != len(r.Snapshots) {
 		t.Fatalf("%d samples saved, %d taken (%v)", len(files), len(r.Snapshots), err)
 	}
@@ -325,5 +346,52 @@ func TestWatchFailures(t *testing.T) {
 	code, stdout, stderr = runLeakscan(t, "watch", down.URL+"/debug/pprof/goroutine", "--interval", "10ms", "--samples", "3")
 	if code != exitInput || stdout != "" || !strings.Contains(stderr, "leakscan: no sample could be taken: 3 failed, the last: ") {
 		t.Errorf("all failed: exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+}
+
+// TestSaver keeps samples under names that say their time, never over
+// one another, and drops what the watch did not use.
+func TestSaver(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "new", "dir")
+	sv, err := newSaver(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2025, 11, 7, 22, 59, 5, 123456789, time.UTC)
+	add := func(text string, format parse.Format) *parse.Snapshot {
+		tmp, err := sv.create()
+		if err != nil {
+			t.Fatal(err)
+		}
+		tmp.WriteString(text)
+		snap := &parse.Snapshot{Time: at, Format: format}
+		sv.pending[snap] = tmp
+		return snap
+	}
+	for _, snap := range []*parse.Snapshot{add("one", parse.FormatDebug2), add("two", parse.FormatDebug2), add("three", parse.FormatDebug1)} {
+		if err := sv.keep(snap); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sv.drop(add("dropped", parse.FormatDebug1))
+	add("interrupted", parse.FormatDebug2)
+	sv.close()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range entries {
+		data, _ := os.ReadFile(filepath.Join(dir, e.Name()))
+		got = append(got, e.Name()+"="+string(data))
+	}
+	want := "[goroutine-20251107T225905.123Z-1.txt=two goroutine-20251107T225905.123Z.debug1.txt=three goroutine-20251107T225905.123Z.txt=one]"
+	if fmt.Sprint(got) != want {
+		t.Errorf("saved %v, want %s", got, want)
+	}
+	for _, e := range entries {
+		if !savedTime(e.Name()).Equal(at.Truncate(time.Millisecond)) {
+			t.Errorf("trend reads no time from %s", e.Name())
+		}
 	}
 }
