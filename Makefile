@@ -12,6 +12,7 @@ all: build
 
 build:
 	$(GO) build -o bin/leakscan ./cmd/leakscan
+	$(GO) build -o bin/leakyservice ./examples/leakyservice
 
 # The README's test command; .ci/run calls exactly this.
 test: lint unit rules-test fuzz-smoke bench-smoke
@@ -65,17 +66,22 @@ bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./internal/...
 	cd bench && $(GO) run ./cmd/benchtable -n 100000 -runs 3
 
-# The demo dumps are real: testdata/demo/gen runs a small leaky service and
-# dumps it twice. `make demo-dumps` rewrites them.
+# The demo tells the seed's story live: examples/leakyservice leaks 16
+# goroutines every 3 s (its 30 s scaled by 0.1) beside honest decoys, and
+# leakscan watch says so after 20 s. run-demo.sh stops the service
+# whatever happens.
 demo: build
-	./bin/leakscan top testdata/demo/after.txt
-	@echo
-	@echo '$$ leakscan diff testdata/demo/before.txt testdata/demo/after.txt --interval 30s --max-growth 5'
-	@./bin/leakscan diff testdata/demo/before.txt testdata/demo/after.txt --interval 30s --max-growth 5; \
-		echo "(exit status $$?: the gate caught the leak)"
+	@sh examples/leakyservice/run-demo.sh ./bin/leakscan ./bin/leakyservice
 
-demo-dumps:
-	$(GO) run -trimpath ./testdata/demo/gen -out testdata/demo
+# The report tests read a real series of the demo service, saved by watch;
+# `make demo-dumps` rewrites it (built -trimpath: no machine path in it).
+demo-dumps: build
+	$(GO) build -trimpath -o bin/leakyservice-trimpath ./examples/leakyservice
+	rm -rf testdata/demo/series
+	sh examples/leakyservice/run-demo.sh ./bin/leakscan ./bin/leakyservice-trimpath \
+		--duration 15s --save testdata/demo/series >/dev/null
+	cp "$$(ls testdata/demo/series/* | head -n 1)" testdata/demo/before.txt
+	cp "$$(ls testdata/demo/series/* | tail -n 1)" testdata/demo/after.txt
 
 # Regenerate the real-dump corpus under every Go toolchain (downloads them).
 corpus:

@@ -4,29 +4,20 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"regexp"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/leakscan/leakscan/internal/diff"
 	"github.com/leakscan/leakscan/internal/parse"
-	"github.com/leakscan/leakscan/internal/report"
 )
 
 type diffOptions struct {
-	input  inputFlags
-	output outputFlags
-
-	maxGrowth      int
-	maxTotalGrowth int
-	maxRate        float64
-	ignore         []string
-	ignoreFile     string
-	includeBenign  bool
-	spawner        []string
-	interval       time.Duration
-	all            bool
+	input    inputFlags
+	output   outputFlags
+	analysis analysisFlags
+	interval time.Duration
+	all      bool
 }
 
 func newDiffCmd(s *streams) *cobra.Command {
@@ -58,15 +49,9 @@ names each offending site on stderr; 0 when none is; 2 for bad input.`,
 	}
 	opts.input.register(c)
 	opts.output.register(c)
+	opts.analysis.register(c, false)
 	f := c.Flags()
-	f.IntVar(&opts.maxGrowth, "max-growth", -1, "exit 1 if any site grows by more than this many goroutines")
-	f.IntVar(&opts.maxTotalGrowth, "max-total-growth", -1, "exit 1 if all sites together grow by more than this")
-	f.Float64Var(&opts.maxRate, "max-rate", -1, "exit 1 if any site grows by more than this many goroutines per minute (needs times)")
-	f.StringArrayVar(&opts.ignore, "ignore", nil, "drop goroutines whose creator or any frame's function matches this regexp (repeatable)")
-	f.StringVar(&opts.ignoreFile, "ignore-file", "", "read --ignore regexps from a file, one per line, # comments")
-	f.BoolVar(&opts.includeBenign, "include-benign", false, "count goroutines known to be benign like any other")
 	f.DurationVar(&opts.interval, "interval", 0, "time between the two dumps, for dumps that do not record it (two live samples of one target are taken this far apart)")
-	f.StringArrayVar(&opts.spawner, "spawner", nil, "a function of the program that starts goroutines for its callers (regexp, repeatable): key them by the function they run")
 	f.BoolVar(&opts.all, "all", false, "show unchanged and benign sites in the table too")
 	return c
 }
@@ -77,12 +62,11 @@ func runDiff(c *cobra.Command, s *streams, opts *diffOptions, args []string) err
 		return err
 	}
 	ro.All = opts.all
-	filter, err := opts.filter()
+	filter, err := opts.analysis.filter()
 	if err != nil {
 		return err
 	}
-	policy, gated, err := opts.policy()
-	if err != nil {
+	if _, _, err := opts.analysis.policy(); err != nil {
 		return err
 	}
 	if opts.interval < 0 {
@@ -125,24 +109,11 @@ func runDiff(c *cobra.Command, s *streams, opts *diffOptions, args []string) err
 			return err
 		}
 	}
-	res := series.Result()
-	var breaches []diff.Breach
-	if gated {
-		breaches = res.Check(policy)
-		if opts.maxRate >= 0 && !res.Timed {
-			fmt.Fprintln(s.Err, "leakscan: --max-rate not checked: the dumps record no time (give --interval)")
-		}
-	}
-	if err := report.Write(s.Out, res, breaches, ro); err != nil {
+	g, err := opts.analysis.check(s, series.Result())
+	if err != nil {
 		return err
 	}
-	if len(breaches) > 0 {
-		for _, b := range breaches {
-			fmt.Fprintln(s.Err, "leakscan: "+report.BreachLine(b))
-		}
-		return &gateError{n: len(breaches)}
-	}
-	return nil
+	return g.finish(s, ro)
 }
 
 // applyInterval gives the snapshots that record no time one, --interval
@@ -194,43 +165,4 @@ func sleep(ctx context.Context, d time.Duration) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
-}
-
-func (o *diffOptions) policy() (diff.Policy, bool, error) {
-	p := diff.Policy{MaxGrowth: o.maxGrowth, MaxTotalGrowth: o.maxTotalGrowth, MaxRate: o.maxRate}
-	for _, v := range []struct {
-		name string
-		set  bool
-		bad  bool
-	}{
-		{"--max-growth", o.maxGrowth != -1, o.maxGrowth < -1},
-		{"--max-total-growth", o.maxTotalGrowth != -1, o.maxTotalGrowth < -1},
-		{"--max-rate", o.maxRate != -1, o.maxRate < 0 && o.maxRate != -1},
-	} {
-		if v.bad {
-			return p, false, fmt.Errorf("%s must not be negative", v.name)
-		}
-	}
-	gated := o.maxGrowth >= 0 || o.maxTotalGrowth >= 0 || o.maxRate >= 0
-	return p, gated, nil
-}
-
-func (o *diffOptions) filter() (diff.Filter, error) {
-	f := diff.Filter{IncludeBenign: o.includeBenign}
-	var err error
-	if f.Spawners, err = regexps("--spawner", o.spawner); err != nil {
-		return f, err
-	}
-	exprs, err := ignorePatterns(o.ignore, o.ignoreFile)
-	if err != nil {
-		return f, err
-	}
-	for _, e := range exprs {
-		re, err := regexp.Compile(e)
-		if err != nil {
-			return f, fmt.Errorf("--ignore %q: %w", e, err)
-		}
-		f.Ignore = append(f.Ignore, re)
-	}
-	return f, nil
 }

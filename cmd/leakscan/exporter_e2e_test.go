@@ -27,21 +27,22 @@ import (
 
 // The demo service's sites (examples/leakyservice/README.md), as the
 // exporter labels them.
-const demoLeak = "main.(*FileMonitor).pollAllFiles"
+const e2eLeak = "main.(*FileMonitor).pollAllFiles"
 
 var (
-	// demoLeaks are the sites that leak by design: the alert may fire for
-	// any of them.
-	demoLeaks = []string{demoLeak, "main.(*searcher).handleSearch", "net/http.(*Transport).dialConn"}
-	// demoDecoys look like growth and are not: a cache that fills up to
-	// its cap, a pool started full, goroutines that come and go, and a
-	// burst that drains.
-	demoDecoys = []string{"main.(*tenantCache).lookup", "main.startRenderPool", "main.(*quoter).fanOut", "main.(*compactor).runBatch"}
+	// e2eLeaks are the sites that leak by design: the alert may fire for
+	// any of them, and for no other site.
+	e2eLeaks = []string{e2eLeak, "main.(*searcher).handleSearch", "net/http.(*Transport).dialConn"}
+	// e2eDecoys look like growth and are not: a cache that fills up to its
+	// cap, a pool started full, goroutines that come and go, a burst that
+	// drains, and the load's users, started at once.
+	e2eDecoys = []string{"main.(*tenantCache).lookup", "main.startRenderPool", "main.(*quoter).fanOut",
+		"main.(*compactor).runBatch", "main.(*loadGen).run"}
 )
 
-// demoScale runs the demo ten times faster than life: a leak of 16 every
+// e2eScale runs the demo ten times faster than life: a leak of 16 every
 // 3 s instead of 30 s.
-const demoScale = 0.1
+const e2eScale = 0.1
 
 // TestExporterPrometheus runs the whole fleet setup: the demo service,
 // leakscan exporter probing it, and a real Prometheus server (Debian's
@@ -59,16 +60,16 @@ func TestExporterPrometheus(t *testing.T) {
 	}
 	bin := buildLeakscan(t)
 	dir := t.TempDir()
-	demoBin := filepath.Join(dir, "leakyservice")
-	if out, err := exec.Command("go", "build", "-o", demoBin, "../../examples/leakyservice").CombinedOutput(); err != nil {
+	svcBin := filepath.Join(dir, "leakyservice")
+	if out, err := exec.Command("go", "build", "-o", svcBin, "../../examples/leakyservice").CombinedOutput(); err != nil {
 		t.Fatalf("go build examples/leakyservice: %v\n%s", err, out)
 	}
 
-	demo := startListening(t, demoBin, "-addr", "127.0.0.1:0", "-scale", fmt.Sprint(demoScale))
+	svc := startListening(t, svcBin, "-addr", "127.0.0.1:0", "-scale", fmt.Sprint(e2eScale))
 	exporter := startListening(t, bin, "exporter", "--listen", "127.0.0.1:0")
 	promAddr := freeAddr(t)
 	config := filepath.Join(dir, "prometheus.yml")
-	writePrometheusConfig(t, config, demo.addr, exporter.addr)
+	writePrometheusConfig(t, config, svc.addr, exporter.addr)
 	prom := exec.Command(promBin, "--config.file="+config, "--storage.tsdb.path="+filepath.Join(dir, "data"),
 		"--web.listen-address="+promAddr, "--log.level=warn")
 	var promLog syncBuffer
@@ -88,7 +89,7 @@ func TestExporterPrometheus(t *testing.T) {
 	api := &promAPI{t: t, base: "http://" + promAddr}
 	defer func() {
 		if t.Failed() {
-			t.Logf("prometheus:\n%s\nexporter:\n%s\ndemo:\n%s", promLog.String(), exporter.stderr.String(), demo.stderr.String())
+			t.Logf("prometheus:\n%s\nexporter:\n%s\ndemo:\n%s", promLog.String(), exporter.stderr.String(), svc.stderr.String())
 		}
 	}()
 
@@ -103,31 +104,32 @@ func TestExporterPrometheus(t *testing.T) {
 			creator := a.Labels["creator"]
 			switch {
 			case a.Labels["alertname"] != "GoroutineLeak":
-			case slices.Contains(demoDecoys, creator):
+			case slices.Contains(e2eDecoys, creator):
 				t.Fatalf("GoroutineLeak went %s for the decoy %s (%s)", a.State, creator, a.Annotations["summary"])
-			case !slices.Contains(demoLeaks, creator):
+			case !slices.Contains(e2eLeaks, creator):
 				t.Fatalf("GoroutineLeak went %s for %s, which the demo does not leak from (%s)", a.State, creator, a.Annotations["summary"])
-			case creator == demoLeak && (a.State == "pending" || a.State == "firing"):
+			case creator == e2eLeak && (a.State == "pending" || a.State == "firing"):
 				pending = true
 				t.Logf("GoroutineLeak %s %s after %s: %s", a.State, a.Labels["instance"], time.Since(start).Round(time.Second), a.Annotations["summary"])
-				if a.Labels["instance"] != demo.addr || a.Labels["line"] == "" || !strings.HasSuffix(a.Labels["file"], "file_monitor.go") {
-					t.Errorf("GoroutineLeak's labels = %v, want the target %s and the site's file and line", a.Labels, demo.addr)
+				if a.Labels["instance"] != svc.addr || a.Labels["line"] == "" || !strings.HasSuffix(a.Labels["file"], "file_monitor.go") {
+					t.Errorf("GoroutineLeak's labels = %v, want the target %s and the site's file and line", a.Labels, svc.addr)
 				}
-				if want := "/min from " + demoLeak + " (file_monitor.go:"; !strings.Contains(a.Annotations["summary"], want) {
+				if want := "/min from " + e2eLeak + " (file_monitor.go:"; !strings.Contains(a.Annotations["summary"], want) {
 					t.Errorf("summary %q, want it to say %q", a.Annotations["summary"], want)
 				}
 			}
 		}
 	}
 	if !pending {
-		t.Fatalf("GoroutineLeak never went pending for %s", demoLeak)
+		t.Fatalf("GoroutineLeak never went pending for %s", e2eLeak)
 	}
 
-	// None of the decoys was ever found growing, at any evaluation.
-	decoys := `creator=~"` + promRegexp(demoDecoys) + `"`
+	// No site but the leaks, decoys included, was ever found growing, at
+	// any evaluation.
+	others := `creator!~"` + promRegexp(e2eLeaks) + `"`
 	for _, q := range []string{
-		"count_over_time(site:leakscan_site_goroutines:leaking{" + decoys + "}[10m])",
-		`count_over_time(ALERTS{alertname="GoroutineLeak", ` + decoys + `}[10m])`,
+		"count_over_time(site:leakscan_site_goroutines:leaking{" + others + "}[10m])",
+		`count_over_time(ALERTS{alertname="GoroutineLeak", ` + others + `}[10m])`,
 	} {
 		if got := api.query(q); len(got) > 0 {
 			t.Errorf("%s = %v, want nothing", q, got)
@@ -135,7 +137,7 @@ func TestExporterPrometheus(t *testing.T) {
 	}
 	// Every decoy was scraped, so that was a test of something. The
 	// burst and the churn come and go: seen at some time, not now.
-	for _, creator := range demoDecoys {
+	for _, creator := range e2eDecoys {
 		q := `count(count_over_time(leakscan_site_goroutines{creator="` + creator + `"}[10m]))`
 		if got := api.query(q); len(got) != 1 {
 			t.Errorf("the decoy %s was never scraped: %s = %v", creator, q, got)
@@ -143,14 +145,14 @@ func TestExporterPrometheus(t *testing.T) {
 	}
 
 	// The leak's growth: 16 every 30 s at scale 1.
-	want := 16 / (30 * demoScale) * 60
-	q := `60 * site:leakscan_site_goroutines:deriv5m{creator="` + demoLeak + `"}`
+	want := 16 / (30 * e2eScale) * 60
+	q := `60 * site:leakscan_site_goroutines:deriv5m{creator="` + e2eLeak + `"}`
 	got := api.query(q)
 	t.Logf("%s = %v (want %.0f)", q, got, want)
 	if len(got) != 1 || math.Abs(got[0]-want) > want*0.15 {
-		t.Errorf("%s = %v, want %.0f ± 15%% (16 every %gs)", q, got, want, 30*demoScale)
+		t.Errorf("%s = %v, want %.0f ± 15%% (16 every %gs)", q, got, want, 30*e2eScale)
 	}
-	if got := api.query(`min(leakscan_probe_success{instance="` + demo.addr + `"})`); len(got) != 1 || got[0] != 1 {
+	if got := api.query(`min(leakscan_probe_success{instance="` + svc.addr + `"})`); len(got) != 1 || got[0] != 1 {
 		t.Errorf("leakscan_probe_success = %v, want 1", got)
 	}
 	if got := api.query(`leakscan_exporter_probes_total{outcome="success"}`); len(got) != 1 || got[0] < 30 {
@@ -242,7 +244,7 @@ func freeAddr(t *testing.T) string {
 // writePrometheusConfig writes deploy/prometheus/prometheus.yml with the
 // demo as the only target, the exporter where it listens, 1 s scrapes,
 // and the project's rules: the relabelling is the example's own.
-func writePrometheusConfig(t *testing.T, path, demo, exporter string) {
+func writePrometheusConfig(t *testing.T, path, target, exporter string) {
 	t.Helper()
 	data, err := os.ReadFile("../../deploy/prometheus/prometheus.yml")
 	if err != nil {
@@ -266,7 +268,7 @@ func writePrometheusConfig(t *testing.T, path, demo, exporter string) {
 		switch job["job_name"] {
 		case "leakscan":
 			jobs++
-			job["static_configs"] = []any{map[string]any{"targets": []any{demo}}}
+			job["static_configs"] = []any{map[string]any{"targets": []any{target}}}
 			for _, r := range job["relabel_configs"].([]any) {
 				if rc := r.(map[string]any); rc["target_label"] == "__address__" {
 					rc["replacement"] = exporter

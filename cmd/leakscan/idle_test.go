@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -87,5 +88,24 @@ func TestIdleServiceGate(t *testing.T) {
 		if code != exitOK {
 			t.Fatalf("pair %d: exit %d\n%s%s", i, code, stdout, stderr)
 		}
+	}
+}
+
+// TestDiffLiveInterval diffs two live samples of one target with
+// --interval: the second is taken that long after the first, and the
+// report says the time they were really apart.
+func TestDiffLiveInterval(t *testing.T) {
+	checkNoLeaks(t)
+	url := startIdleServer(t)
+	start := time.Now()
+	code, stdout, stderr := runLeakscan(t, "diff", url, url, "--interval", "1s")
+	if took := time.Since(start); code != exitOK || took < time.Second {
+		t.Fatalf("exit %d after %s, want 0 after 1s or more\n%s%s", code, took, stdout, stderr)
+	}
+	if !strings.Contains(stderr, "waiting 1s before the second sample (--interval)") {
+		t.Errorf("stderr %q: want the wait said", stderr)
+	}
+	if !regexp.MustCompile(` in 1(\.[0-9])?s`).MatchString(strings.SplitN(stdout, "\n", 2)[0]) {
+		t.Errorf("summary %q: want the real time between the samples, about 1s", strings.SplitN(stdout, "\n", 2)[0])
 	}
 }

@@ -226,15 +226,20 @@ func (r *reader) open(ctx context.Context, arg string) (*input, error) {
 	if err != nil {
 		return nil, err
 	}
-	opts := fetch.Options{Timeout: r.timeout, MaxBytes: r.maxBytes, Header: r.header, RootCAs: r.rootCAs}
-	if r.verbose != nil {
-		opts.Trace = r.trace
-	}
-	body, err := fetch.Open(ctx, u, opts)
+	body, err := fetch.Open(ctx, u, r.fetchOptions())
 	if err != nil {
 		return nil, withFlag(err)
 	}
 	return &input{rc: body, name: fetch.Redact(u), limit: r.maxBytes, live: true}, nil
+}
+
+// fetchOptions are the options of every request to a live endpoint.
+func (r *reader) fetchOptions() fetch.Options {
+	opts := fetch.Options{Timeout: r.timeout, MaxBytes: r.maxBytes, Header: r.header, RootCAs: r.rootCAs}
+	if r.verbose != nil {
+		opts.Trace = r.trace
+	}
+	return opts
 }
 
 // withFlag names the flag that changes the outcome of a failed fetch, which

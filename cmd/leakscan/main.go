@@ -12,10 +12,11 @@ import (
 func main() {
 	widenPipe(os.Stdin)
 	os.Exit(runWithSignals(os.Args[1:], &streams{
-		In:       os.Stdin,
-		Out:      os.Stdout,
-		Err:      os.Stderr,
-		Terminal: term.IsTerminal(int(os.Stdout.Fd())),
-		Getenv:   os.Getenv,
+		In:          os.Stdin,
+		Out:         os.Stdout,
+		Err:         os.Stderr,
+		Terminal:    term.IsTerminal(int(os.Stdout.Fd())),
+		ErrTerminal: term.IsTerminal(int(os.Stderr.Fd())),
+		Getenv:      os.Getenv,
 	}))
 }

@@ -17,7 +17,10 @@ type streams struct {
 	In       io.Reader
 	Out, Err io.Writer
 	Terminal bool // Out is a terminal
-	Getenv   func(string) string
+	// ErrTerminal is set when Err is a terminal: progress is redrawn
+	// in place there.
+	ErrTerminal bool
+	Getenv      func(string) string
 }
 
 // Exit statuses, documented in the README.
@@ -92,7 +95,7 @@ Exit status: 0 success, 1 a --max-* limit was crossed, 2 bad usage or input,
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return fmt.Errorf("%s: %w (see %s --help)", c.CommandPath(), err, c.CommandPath())
 	})
-	root.AddCommand(newTopCmd(s), newDiffCmd(s))
+	root.AddCommand(newTopCmd(s), newDiffCmd(s), newWatchCmd(s), newTrendCmd(s))
 	root.AddCommand(newExporterCmd(s))
 	return root
 }

@@ -16,9 +16,11 @@ func Benign(s *parse.Stack) string {
 	case writesDump(s):
 		// The goroutine that was writing this very dump.
 		return "writes the dump"
-	case strings.HasPrefix(s.Creator.Func, "runtime.") && parse.IsStd(s.Entry.Func):
-		// The runtime's own workers (GC, scavenger, finalizers), shown at
-		// GOTRACEBACK=system and in SIGQUIT dumps.
+	case runtimeCreator(s.Creator.Func) && (s.Entry.Func == "" || parse.IsStd(s.Entry.Func)):
+		// The runtime's own workers (GC, scavenger, finalizers, the
+		// unique package's cleanup), shown at GOTRACEBACK=system and in
+		// SIGQUIT dumps, where one may be running on another thread
+		// with no stack to show.
 		return "runtime"
 	case s.Entry.Func == "runtime.goexit" && len(s.Frames) <= 1:
 		if onlyState(s, "syscall") && s.Locked == s.Count && s.Creator.Func == "" {
@@ -73,7 +75,7 @@ func Benign(s *parse.Stack) string {
 		// request. A reader waiting for its response body to be read
 		// or closed (a leak when bodies are never closed) is in a
 		// select instead, and not benign.
-		return "http client idle"
+		return benignClientIdle
 	}
 	return ""
 }
@@ -93,6 +95,17 @@ func serverConnClosing(s *parse.Stack) bool {
 	}
 	return false
 }
+
+// runtimeCreator reports whether fn is the runtime, or a hook the
+// runtime provides to a package of the standard library
+// ("unique.runtime_registerUniqueMapCleanup").
+func runtimeCreator(fn string) bool {
+	return strings.HasPrefix(fn, "runtime.") || parse.IsStd(fn) && strings.Contains(fn, ".runtime_")
+}
+
+// benignClientIdle is the reason of an idle pooled client connection's
+// goroutines. A Series lets writers have it only as many as idle readers.
+const benignClientIdle = "http client idle"
 
 // calls reports whether the stack has fn calling callee directly.
 func calls(s *parse.Stack, fn, callee string) bool {

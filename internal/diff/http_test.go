@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -75,6 +76,12 @@ func TestHTTPBenign(t *testing.T) {
 		if got, want := read.Counted(0), planUnclosed; got != want || read.Counts[0] != planPooled+planUnclosed+planBlocked+1 {
 			t.Errorf("%s: readLoop site: %d goroutines, %d counted, want %d and %d; waits %+v",
 				v, read.Counts[0], got, planPooled+planUnclosed+planBlocked+1, want, read.Waits)
+		}
+		// Writers look idle whether or not their body was closed: benign
+		// only as many as idle readers.
+		write := siteByCreator(r, "net/http.(*Transport).dialConn", "net/http.(*persistConn).writeLoop")
+		if write == nil || write.Counted(0) != planUnclosed {
+			t.Errorf("%s: writeLoop site %+v: want %d counted", v, write, planUnclosed)
 		}
 		// The helper: one site per function it ran.
 		helpers := 0
@@ -198,4 +205,58 @@ func readSnap(t *testing.T, name string) *parse.Snapshot {
 		t.Fatal(err)
 	}
 	return snap
+}
+
+// TestLeakProfileAgainstGoroutineProfile diffs the goroutineleak
+// profile's counted form, which counts only leaked goroutines, with the
+// goroutine profile: not a comparison of like with like, and said.
+func TestLeakProfileAgainstGoroutineProfile(t *testing.T) {
+	dir := filepath.Join(corpusDir, "go1.26.8")
+	r := corpusSeries(t, filepath.Join(dir, "a.debug1.txt"), filepath.Join(dir, "a.leak.debug1.txt"))
+	if len(r.Notes) == 0 || !strings.Contains(r.Notes[0], "count different goroutines") {
+		t.Errorf("notes %q, want the mismatch said", r.Notes)
+	}
+	r = corpusSeries(t, filepath.Join(dir, "a.debug2.txt"), filepath.Join(dir, "a.leak.debug2.txt"))
+	for _, n := range r.Notes {
+		if strings.Contains(n, "count different goroutines") {
+			t.Errorf("goroutineleak debug=2 lists every goroutine, yet: %q", n)
+		}
+	}
+}
+
+// TestSpawnerFlag names a creator as a spawning helper: the goroutines
+// of the service's own Start are then keyed by the function they run, its
+// literal here (the call in it, to net/http.Get, is inlined: not a
+// function handed over).
+func TestSpawnerFlag(t *testing.T) {
+	dir := filepath.Join(corpusDir, "go1.26.8")
+	s := NewSeries(Filter{Spawners: []*regexp.Regexp{regexp.MustCompile(`httpsvc\.Start$`)}})
+	if err := s.Add(readSnap(t, filepath.Join(dir, "http.debug2.txt"))); err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, site := range s.Result().Sites {
+		if strings.HasSuffix(site.Creator.Func, "httpsvc.Start") && site.Kind == parse.KeyHelper {
+			found = found || strings.HasSuffix(site.Func, "httpsvc.Start.func3") && site.Counts[0] == planBlocked
+		}
+		if site.Kind == parse.KeyCreatedBy && strings.HasSuffix(site.Func, "httpsvc.Start") && site.Line == 81 {
+			t.Errorf("site httpsvc.go:81 still keyed by its go statement")
+		}
+	}
+	if !found {
+		t.Error("no site httpsvc.Start.func3 via httpsvc.Start with the blocked requests' clients")
+	}
+}
+
+// TestTestAlarmBenign: the goroutine of go test's -timeout alarm, which
+// prints the dump, is created by time.goFunc (time.AfterFunc).
+func TestTestAlarmBenign(t *testing.T) {
+	for _, dir := range corpusDirs(t) {
+		r := corpusSeries(t, filepath.Join(dir, "crash.gotest-timeout.single.txt"))
+		for _, s := range r.Sites {
+			if strings.HasPrefix(s.Entry.Func, "testing.(*M).startAlarm") && s.Benign != "testing" {
+				t.Errorf("%s: the test alarm is benign %q, want testing", filepath.Base(dir), s.Benign)
+			}
+		}
+	}
 }

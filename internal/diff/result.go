@@ -3,8 +3,10 @@ package diff
 import (
 	"cmp"
 	"fmt"
+	"math"
 	"slices"
 	"sort"
+	"time"
 
 	"github.com/leakscan/leakscan/internal/parse"
 )
@@ -51,14 +53,21 @@ type Site struct {
 	// after the process's first snapshot, BornAlive how many of those
 	// are alive in the last; -1 when ids are unknown.
 	Born, BornAlive int
-	// PerMinute is the growth rate (least-squares slope of the counted
-	// goroutines over time); valid only when Result.Timed.
+	// PerMinute is the growth rate of the counted goroutines over time
+	// (a robust fit: the median of the slopes between every two
+	// snapshots); valid only when Result.Timed.
 	PerMinute float64
-	// Status sums up the change; see the Status constants.
+	// Status sums up the change from the first snapshot to the last; see
+	// the Status constants.
 	Status Status
+	// Judgement is the verdict on the whole series (see Judge).
+	Judgement Judgement
 	// Waits are the wait states and locations of the last snapshot that
 	// has goroutines of this site, most goroutines first.
 	Waits []Wait
+	// Stack is the stack (innermost frame first) that most of the site's
+	// goroutines had in that snapshot.
+	Stack []parse.Frame
 }
 
 // Counted is the number of the site's goroutines in snapshot i that
@@ -123,8 +132,9 @@ type Result struct {
 	Start     int
 	// Sites, ranked: by growth, then by the last count, then by site.
 	Sites []*Site
-	// ByEntry is set when sites were matched by entry function because
-	// some snapshots record no creators (debug=1, protobuf) and others do.
+	// ByEntry is set when some stacks of snapshots that record no
+	// creators (debug=1, protobuf) are in no full dump of the series, so
+	// they were matched to sites by their entry function, or keyed by it.
 	ByEntry bool
 	// IDs is set when every snapshot analysed has goroutine ids, all of
 	// one process, so Survived is known.
@@ -132,6 +142,9 @@ type Result struct {
 	// Timed is set when every snapshot analysed has a time, so PerMinute
 	// is known.
 	Timed bool
+	// FullDumps counts the snapshots analysed that have ids and creators
+	// (debug=2, crash output); the others are counted profiles.
+	FullDumps int
 	// BenignDelta is the change of benign goroutines, which verdicts and
 	// gates leave out.
 	BenignDelta int
@@ -152,20 +165,23 @@ func (s *Series) Result() *Result {
 	n := len(s.metas)
 	r := &Result{Snapshots: s.metas, Start: s.start, Notes: s.notes}
 	seg := s.metas[s.start:]
-	withIDs, restart := 0, false
+	withIDs, restart, lastFull := 0, false, -1
 	r.Timed = len(seg) > 1
 	for i, m := range seg {
 		if m.Format.HasIDs() {
 			withIDs++
+			lastFull = s.start + i
 		}
 		if m.Time.IsZero() {
 			r.Timed = false
 		}
 		restart = restart || i > 0 && m.Restart
 	}
-	r.IDs = len(seg) > 0 && withIDs == len(seg) && !restart
-	r.ByEntry = withIDs > 0 && withIDs < len(seg)
-	if withIDs < len(seg) && len(seg) > 1 {
+	// Survival needs ids at the first snapshot and at a later one: a
+	// watch that samples counted profiles between full dumps (light
+	// sampling) compares its first and last full dumps.
+	r.IDs = len(seg) > 0 && seg[0].Format.HasIDs() && !restart && (lastFull > s.start || len(seg) == 1)
+	if !r.IDs && len(seg) > 1 {
 		for _, m := range seg {
 			if !m.Format.HasIDs() {
 				r.Notes = append(r.Notes, fmt.Sprintf("%s: %s records no goroutine ids, so which goroutines stayed alive is unknown", m.Source, m.Format))
@@ -173,28 +189,28 @@ func (s *Series) Result() *Result {
 			}
 		}
 	}
+	r.FullDumps = withIDs
 
 	spawner := s.spawners()
 	groups := make(map[parse.Site]*group)
-	for _, l := range s.lines {
-		k := l.key.site
-		creator, entry := l.creator, l.entry
-		switch {
-		case r.ByEntry:
-			k, creator = parse.Site{Kind: parse.KeyEntry, Func: l.key.entry}, parse.Frame{}
-		case k.Kind == parse.KeyCreatedBy && spawner[k]:
-			if l.callee.Func != "" {
-				entry = l.callee
+	for _, m := range s.members(r, withIDs > 0 && withIDs < len(seg)) {
+		keyed := m.keyed
+		k := keyed.key.site
+		creator, entry := keyed.creator, keyed.entry
+		if k.Kind == parse.KeyCreatedBy && spawner[k] {
+			if keyed.callee.Func != "" {
+				entry = keyed.callee
 			}
 			k = parse.Site{Kind: parse.KeyHelper, Func: entry.Func}
 		}
+		m.entry = entry
 		g := groups[k]
 		if g == nil {
 			g = &group{Site: &Site{Site: k, Creator: creator, Counts: make([]int, n), BenignCounts: make([]int, n),
-				Survived: -1, Born: -1, BornAlive: -1}, entryOf: make(map[*line]parse.Frame), latest: -1}
+				Survived: -1, Born: -1, BornAlive: -1}, latest: -1}
 			groups[k] = g
 		}
-		g.add(l, entry)
+		g.add(m)
 	}
 	last := n - 1
 	for _, g := range groups {
@@ -202,6 +218,7 @@ func (s *Series) Result() *Result {
 		site.Entries, site.Entry = g.entries()
 		site.Benign, site.AllBenign = g.benign()
 		site.Waits = g.waits()
+		site.Stack = g.stack()
 		if g.latest == last {
 			site.Leaked = g.leaked
 		}
@@ -209,20 +226,27 @@ func (s *Series) Result() *Result {
 			site.Delta = site.Counted(last) - site.Counted(s.start)
 		}
 		if r.IDs {
-			g.survival(site, last)
+			g.survival(site, lastFull)
+		}
+		ev := Evidence{Counts: make([]int, len(seg)), Survived: site.Survived, Born: site.Born, BornAlive: site.BornAlive}
+		for i := range seg {
+			ev.Counts[i] = site.Counted(s.start + i)
 		}
 		if r.Timed {
-			counts := make([]int, len(seg))
-			for i := range seg {
-				counts[i] = site.Counted(s.start + i)
+			ev.Times = make([]time.Time, len(seg))
+			for i, m := range seg {
+				ev.Times[i] = m.Time
 			}
-			site.PerMinute = slope(seg, counts)
+		}
+		site.Judgement = Judge(ev)
+		if r.Timed {
+			site.PerMinute = site.Judgement.PerMinute
 		}
 		site.Status = status(site, s.start, last)
 		if !site.AllBenign && len(seg) > 0 {
 			r.BenignDelta += site.BenignCounts[last] - site.BenignCounts[s.start]
 		}
-		if active(site, s.start) {
+		if active(site.Counts, s.start) {
 			r.Sites = append(r.Sites, site)
 		}
 	}
@@ -260,20 +284,86 @@ func (s *Series) spawners() map[parse.Site]bool {
 	return out
 }
 
-// group gathers the lines of one site.
-type group struct {
-	*Site
-	lines   []*line
-	entryOf map[*line]parse.Frame // the entry each line has in this site
-	latest  int                   // the latest snapshot with goroutines of the site
-	leaked  int                   // in snapshot latest
+// member is a line, or its share, in a site.
+type member struct {
+	l *line
+	// keyed is the line that keys it: l itself, or for a stack of a
+	// counted profile the line of a full dump it was mapped to.
+	keyed *line
+	entry parse.Frame
+	// counts and leaked are the member's part of the line's: all of
+	// them, or a share of a counted stack run at several sites.
+	counts, leaked []int
 }
 
-func (g *group) add(l *line, entry parse.Frame) {
-	g.lines = append(g.lines, l)
-	g.entryOf[l] = entry
+// members returns the lines of the series as members of sites. With
+// mapCounted set (the process analysed has both full dumps and counted
+// profiles), stacks of counted profiles go to the site whose goroutines
+// have them in a full dump, else to the site whose goroutines run the
+// same entry function (the stack of a goroutine that writes a dump
+// differs between formats; r.ByEntry is then set), else to a site of
+// their own, keyed by entry.
+func (s *Series) members(r *Result, mapCounted bool) []*member {
+	var byEntry map[string]*line
+	if mapCounted {
+		byEntry = make(map[string]*line)
+		for _, l := range s.lines {
+			if l.frames != nil || !active(l.counts, s.start) {
+				continue
+			}
+			if o := byEntry[l.key.entry]; o == nil || l.counts[l.seen] > o.counts[o.seen] {
+				byEntry[l.key.entry] = l
+			}
+		}
+	}
+	var out []*member
+	for _, l := range s.lines {
+		whole := &member{l: l, keyed: l, counts: l.counts, leaked: l.leaked}
+		if !mapCounted || l.frames == nil || !active(l.counts, s.start) {
+			out = append(out, whole)
+			continue
+		}
+		shares := s.shapes.sites(l.frames, l.cut)
+		if len(shares) == 0 {
+			if o := byEntry[l.key.entry]; o != nil {
+				whole.keyed = o
+			}
+			r.ByEntry = r.ByEntry || l.key.benign == ""
+			out = append(out, whole)
+			continue
+		}
+		weights := make([]int, len(shares))
+		parts := make([]*member, len(shares))
+		for i, sh := range shares {
+			weights[i] = sh.weight
+			parts[i] = &member{l: l, keyed: s.lines[sh.key], counts: make([]int, len(l.counts)), leaked: make([]int, len(l.counts))}
+		}
+		for snap := range l.counts {
+			for i, c := range apportion(l.counts[snap], weights) {
+				parts[i].counts[snap] = c
+			}
+			for i, c := range apportion(l.leaked[snap], weights) {
+				parts[i].leaked[snap] = c
+			}
+		}
+		out = append(out, parts...)
+	}
+	return out
+}
+
+// group gathers the members of one site.
+type group struct {
+	*Site
+	members []*member
+	latest  int // the latest snapshot with goroutines of the site
+	leaked  int // in snapshot latest
+}
+
+func (g *group) add(m *member) {
+	g.members = append(g.members, m)
+	l := m.l
 	g.Cut = g.Cut || l.cut
-	for i, c := range l.counts {
+	for i, c := range m.counts {
 		g.Counts[i] += c
 		if l.key.benign != "" {
 			g.BenignCounts[i] += c
@@ -281,9 +371,9 @@ func (g *group) add(l *line, entry parse.Frame) {
 	}
 	switch {
 	case l.seen > g.latest:
-		g.latest, g.leaked = l.seen, l.leaked[l.seen]
+		g.latest, g.leaked = l.seen, m.leaked[l.seen]
 	case l.seen == g.latest:
-		g.leaked += l.leaked[l.seen]
+		g.leaked += m.leaked[l.seen]
 	}
 }
 
@@ -291,12 +381,12 @@ func (g *group) add(l *line, entry parse.Frame) {
 // snapshot, most first.
 func (g *group) entries() ([]Entry, parse.Frame) {
 	var out []Entry
-	for _, l := range g.lines {
+	for _, m := range g.members {
 		c := 0
-		if l.seen == g.latest {
-			c = l.counts[l.seen]
+		if m.l.seen == g.latest {
+			c = m.counts[m.l.seen]
 		}
-		entry := g.entryOf[l]
+		entry := m.entry
 		i := slices.IndexFunc(out, func(e Entry) bool { return e.Frame.Func == entry.Func })
 		if i < 0 {
 			out = append(out, Entry{Frame: entry, Count: c})
@@ -319,11 +409,11 @@ func (g *group) entries() ([]Entry, parse.Frame) {
 func (g *group) benign() (string, bool) {
 	var reasons []string
 	all := true
-	for _, l := range g.lines {
-		if l.key.benign == "" {
+	for _, m := range g.members {
+		if b := m.l.key.benign; b == "" {
 			all = false
-		} else if !slices.Contains(reasons, l.key.benign) {
-			reasons = append(reasons, l.key.benign)
+		} else if !slices.Contains(reasons, b) {
+			reasons = append(reasons, b)
 		}
 	}
 	slices.Sort(reasons)
@@ -341,14 +431,25 @@ func (g *group) benign() (string, bool) {
 // snapshot, so that they all come from one snapshot.
 func (g *group) waits() []Wait {
 	var ws []Wait
-	for _, l := range g.lines {
-		if l.seen != g.latest {
+	for _, m := range g.members {
+		if m.l.seen != g.latest {
 			continue
 		}
-		for _, w := range l.waits {
+		// A member with part of a line's goroutines has that part of
+		// its waits.
+		part, whole := m.counts[m.l.seen], m.l.counts[m.l.seen]
+		for _, lw := range m.l.waits {
+			w := *lw
+			if part != whole {
+				scale := func(n int) int { return int(math.Round(float64(n) * float64(part) / float64(whole))) }
+				w.Count, w.Over1m, w.Over10m = scale(w.Count), scale(w.Over1m), scale(w.Over10m)
+				if w.Count == 0 {
+					continue
+				}
+			}
 			i := slices.IndexFunc(ws, func(v Wait) bool { return v.State == w.State && v.Frame == w.Frame && v.Benign == w.Benign })
 			if i < 0 {
-				ws = append(ws, *w)
+				ws = append(ws, w)
 				continue
 			}
 			ws[i].Count += w.Count
@@ -361,14 +462,33 @@ func (g *group) waits() []Wait {
 	return ws
 }
 
+// stack returns the stack of the most goroutines of the site in its
+// latest snapshot, counted-profile stacks only when no full dump has one.
+func (g *group) stack() []parse.Frame {
+	var out []parse.Frame
+	n, full := -1, false
+	for _, m := range g.members {
+		l := m.l
+		if l.seen != g.latest || l.stack == nil {
+			continue
+		}
+		isFull := l.frames == nil
+		if isFull && !full || isFull == full && l.stackCount > n {
+			out, n, full = l.stack, l.stackCount, isFull
+		}
+	}
+	return out
+}
+
 // survival counts, from the ids of the site's lines, the goroutines of
-// the first snapshot still alive in the last one, the goroutines born
+// the first snapshot still alive in snapshot last (the last with ids), the goroutines born
 // since and how many of those are alive. Only counted goroutines count,
 // but a goroutine that was benign at first (an idle connection that
 // became busy) was not born since.
 func (g *group) survival(site *Site, last int) {
 	var firstAll, first, lastIDs, all parse.IDSet
-	for _, l := range g.lines {
+	for _, m := range g.members {
+		l := m.l
 		firstAll.AddSet(&l.firstIDs)
 		if l.key.benign != "" && !site.AllBenign {
 			continue
@@ -384,9 +504,9 @@ func (g *group) survival(site *Site, last int) {
 	site.BornAlive = lastIDs.Len() - lastIDs.IntersectLen(&firstAll)
 }
 
-// active reports whether a site has goroutines in the process analysed.
-func active(s *Site, start int) bool {
-	for _, c := range s.Counts[start:] {
+// active reports whether counts has goroutines from snapshot start on.
+func active(counts []int, start int) bool {
+	for _, c := range counts[min(start, len(counts)):] {
 		if c > 0 {
 			return true
 		}
@@ -416,29 +536,16 @@ func status(g *Site, start, last int) Status {
 	return StatusSteady
 }
 
-// slope fits counts over the snapshot times by least squares and returns
-// goroutines per minute.
-func slope(metas []Meta, counts []int) float64 {
-	t0 := metas[0].Time
-	var sx, sy, sxx, sxy float64
-	n := float64(len(counts))
-	for i, c := range counts {
-		x := metas[i].Time.Sub(t0).Minutes()
-		y := float64(c)
-		sx += x
-		sy += y
-		sxx += x * x
-		sxy += x * y
-	}
-	d := n*sxx - sx*sx
-	if d == 0 {
-		return 0
-	}
-	return (n*sxy - sx*sy) / d
-}
-
+// rankLess orders sites: leaks first, fastest first; then the others
+// that grew, most first; then the rest, biggest first.
 func rankLess(a, b *Site) bool {
-	if a.Delta != b.Delta {
+	if ca, cb := rankClass(a), rankClass(b); ca != cb {
+		return ca < cb
+	}
+	if ra, rb := a.Judgement.PerMinute+a.Judgement.PerSample, b.Judgement.PerMinute+b.Judgement.PerSample; rankClass(a) == 0 && ra != rb {
+		return ra > rb
+	}
+	if a.Delta != b.Delta && (a.Delta > 0 || b.Delta > 0) {
 		return a.Delta > b.Delta
 	}
 	la, lb := a.Counts[len(a.Counts)-1], b.Counts[len(b.Counts)-1]
@@ -449,6 +556,18 @@ func rankLess(a, b *Site) bool {
 		return parse.SiteLess(a.Site, b.Site)
 	}
 	return a.Benign < b.Benign
+}
+
+func rankClass(s *Site) int {
+	switch {
+	case s.AllBenign:
+		return 2
+	case s.Judgement.Verdict == VerdictLeak:
+		return 0
+	case s.Delta > 0:
+		return 1
+	}
+	return 2
 }
 
 func waitLess(a, b Wait) bool {

@@ -38,7 +38,7 @@ func IsURL(arg string) bool {
 //	http://h:8080, http://h:8080/           → http://h:8080/debug/pprof/goroutine?debug=2
 //	http://h:8080/debug/pprof, …/pprof/     → http://h:8080/debug/pprof/goroutine?debug=2
 //	http://h/debug/pprof/goroutine          → http://h/debug/pprof/goroutine?debug=2
-//	http://h/debug/pprof/goroutine?debug=1  → unchanged
+//	http://h/debug/pprof/goroutine?debug=1  → unchanged, as is any URL with a query (?seconds=30)
 //	http://h/debug/pprof/goroutineleak      → unchanged, as is any other explicit path
 //
 // debug=2 is the default because without a debug parameter the goroutine
@@ -91,13 +91,10 @@ func Normalize(arg string) (string, error) {
 	case strings.HasSuffix(p, "/debug/pprof"):
 		u.Path, u.RawPath = p+"/goroutine", ""
 	}
-	if path.Base(u.Path) == "goroutine" && !u.Query().Has("debug") {
-		// Appended rather than re-encoded so that the user's other
-		// parameters keep their order and spelling.
-		if u.RawQuery != "" {
-			u.RawQuery += "&"
-		}
-		u.RawQuery += "debug=2"
+	if path.Base(u.Path) == "goroutine" && u.RawQuery == "" {
+		// A query says what the user wants (?debug=1, ?seconds=30,
+		// which refuses a debug parameter): used as given.
+		u.RawQuery = "debug=2"
 	}
 	return u.String(), nil
 }

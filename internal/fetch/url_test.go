@@ -81,7 +81,9 @@ func TestNormalize(t *testing.T) {
 		{"http://h/debug/pprof/goroutine#frag", "http://h" + g},
 		{"http://h/debug/pprof/goroutine?debug=1", "http://h/debug/pprof/goroutine?debug=1"},
 		{"http://h/debug/pprof/goroutine?debug=0", "http://h/debug/pprof/goroutine?debug=0"},
-		{"http://h/debug/pprof/goroutine?z=1&a=2", "http://h/debug/pprof/goroutine?z=1&a=2&debug=2"},
+		{"http://h/debug/pprof/goroutine?z=1&a=2", "http://h/debug/pprof/goroutine?z=1&a=2"},
+		// A delta profile refuses a debug parameter.
+		{"http://h/debug/pprof/goroutine?seconds=30", "http://h/debug/pprof/goroutine?seconds=30"},
 		{"http://h/debug/pprof/goroutineleak?debug=2", "http://h/debug/pprof/goroutineleak?debug=2"},
 		{"http://h/debug/pprof/goroutineleak", "http://h/debug/pprof/goroutineleak"},
 		{"http://h/debug/pprof/profile?seconds=30", "http://h/debug/pprof/profile?seconds=30"},

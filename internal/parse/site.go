@@ -69,10 +69,12 @@ func isRuntime(fn string) bool {
 }
 
 // isWrapper reports whether fn is code the compiler generated around a go
-// statement or a method value: "F.gowrap1" (Go 1.22+), "T.m-fm". They are
-// printed only at GOTRACEBACK=system.
+// statement or a method value: "F.gowrap1" (Go 1.22+), "F·dwrap·1" (Go
+// 1.17), "T.m-fm". They are printed only at GOTRACEBACK=system.
 func isWrapper(fn string) bool {
-	if strings.HasSuffix(fn, "-fm") {
+	if strings.HasSuffix(fn, "-fm") || strings.Contains(fn, "·dwrap·") {
+		// "-fm": a method value; "·dwrap·N": Go 1.17's wrapper of a go
+		// or defer statement with arguments.
 		return true
 	}
 	i := strings.LastIndex(fn, ".gowrap")

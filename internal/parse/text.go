@@ -341,6 +341,11 @@ func (p *textParser) frameLine(line []byte) {
 		p.st = stOutside
 		p.prevBlank = true
 		p.inPanic = false
+	case hasPrefix(t, "stack: frame="), hasPrefix(t, "runtime: "):
+		// The unwinder's diagnostics of a stack it cannot walk
+		// ("runtime: unknown pc 0x…", then "stack: frame={sp:…}
+		// stack=[…)" and a hex dump): nothing to keep, whatever the
+		// line ends with.
 	case t[len(t)-1] == ')' && !hasPrefix(t, "created by "):
 		// "pkg.F(0x1, {0x2, 0x3})" or "pkg.G(...)": the function name ends
 		// at the last '(', as arguments never contain one.
@@ -385,8 +390,7 @@ func (p *textParser) frameLine(line []byte) {
 	case isTrailer(t):
 		// What go run and go test print after the dump, with no blank line.
 		p.endBlock()
-	case hasPrefix(t, "non-Go function"),
-		hasPrefix(t, "runtime: "), hasPrefix(t, "stack: frame="), hasPrefix(t, "0x"):
+	case hasPrefix(t, "non-Go function"), hasPrefix(t, "0x"):
 		// No stack, a cgo frame, or the unwinder's diagnostics of a broken
 		// stack: nothing to keep.
 	default:

@@ -23,8 +23,11 @@ type jsonDoc struct {
 	// BenignDelta is the change of benign goroutines, left out of
 	// deltas and gates (diff only, when not 0).
 	BenignDelta int `json:"benign_delta,omitempty"`
-	// Notes say what makes a comparison doubtful (diff only).
+	// Notes say what makes a comparison doubtful.
 	Notes []string `json:"notes,omitempty"`
+	// Start is the first snapshot of the process analysed, after the
+	// target's last restart (omitted when 0).
+	Start int `json:"start,omitempty"`
 	// Breaches is present, [] when none is crossed, whenever a gate is
 	// set.
 	Breaches *[]jsonGate `json:"breaches,omitempty"`
@@ -80,6 +83,20 @@ type jsonChange struct {
 	BornAlive *int     `json:"born_alive"`
 	PerMinute *float64 `json:"per_minute"`
 	Status    string   `json:"status"`
+	// The verdict on the series (diff.Judge).
+	Step             *int        `json:"step"`
+	StepEverySeconds *float64    `json:"step_every_seconds"`
+	Verdict          string      `json:"verdict"`
+	Reason           string      `json:"reason"`
+	Leak             bool        `json:"leak"`
+	Summary          string      `json:"summary"`
+	Stack            []jsonFrame `json:"stack,omitempty"`
+}
+
+type jsonFrame struct {
+	Func string `json:"func"`
+	File string `json:"file"`
+	Line int    `json:"line"`
 }
 
 type jsonWait struct {
@@ -102,8 +119,9 @@ type jsonGate struct {
 	Key     string  `json:"key,omitempty"`
 }
 
-func writeJSON(w io.Writer, r *diff.Result, breaches []diff.Breach) error {
-	doc := jsonDoc{Schema: Schema, MatchedByEntry: r.ByEntry, Sites: []any{}, BenignDelta: r.BenignDelta, Notes: r.Notes}
+func writeJSON(w io.Writer, r *diff.Result, breaches []diff.Breach, opts Options) error {
+	doc := jsonDoc{Schema: Schema, MatchedByEntry: r.ByEntry, Sites: []any{}, BenignDelta: r.BenignDelta,
+		Notes: append(append([]string(nil), opts.Notes...), r.Notes...), Start: r.Start}
 	for _, m := range r.Snapshots {
 		s := jsonSnapshot{
 			Source: m.Source, Format: string(m.Format), Profile: m.Profile, Goroutines: m.Goroutines,
@@ -125,7 +143,18 @@ func writeJSON(w io.Writer, r *diff.Result, breaches []diff.Breach) error {
 			doc.Sites = append(doc.Sites, js)
 			continue
 		}
-		c := jsonChange{jsonSite: js, Delta: s.Delta, Status: string(s.Status)}
+		j := s.Judgement
+		c := jsonChange{jsonSite: js, Delta: s.Delta, Status: string(s.Status), Verdict: string(j.Verdict),
+			Reason: j.Reason, Leak: j.Verdict == diff.VerdictLeak && !s.AllBenign, Summary: Summary(r, s)}
+		if j.Step > 0 && j.StepEvery > 0 {
+			step, every := j.Step, j.StepEvery.Seconds()
+			c.Step, c.StepEverySeconds = &step, &every
+		}
+		if c.Leak || j.Verdict == diff.VerdictGrowing && !s.AllBenign {
+			for _, f := range s.Stack {
+				c.Stack = append(c.Stack, jsonFrame{Func: f.Func, File: f.File, Line: f.Line})
+			}
+		}
 		if r.IDs {
 			c.Survived, c.Born, c.BornAlive = &s.Survived, &s.Born, &s.BornAlive
 		}

@@ -46,17 +46,30 @@ type Options struct {
 	Limit int
 	// All shows unchanged and benign sites in a diff's table too.
 	All bool
+	// Notes are the caller's lines for the summary (a watch's failed
+	// samples), said with the result's own notes.
+	Notes []string
+	// Trend renders a series of many snapshots (watch, trend): verdicts
+	// rather than a diff's statuses.
+	Trend bool
 }
 
 // Write renders r, with the gate's breaches (nil when no gate was set),
 // to w.
 func Write(w io.Writer, r *diff.Result, breaches []diff.Breach, opts Options) error {
+	trend := opts.Trend && len(r.Snapshots) > 0
 	switch opts.Format {
 	case JSON:
-		return writeJSON(w, r, breaches)
+		return writeJSON(w, r, breaches, opts)
 	case Markdown:
+		if trend {
+			return writeTrendMarkdown(w, r, breaches, opts)
+		}
 		return writeMarkdown(w, r, breaches, opts)
 	case Table, "":
+		if trend {
+			return writeTrendTable(w, r, opts)
+		}
 		return writeTable(w, r, opts)
 	}
 	return fmt.Errorf("unknown output format %q", opts.Format)
@@ -148,8 +161,13 @@ func headline(r *diff.Result, s *diff.Site) string {
 
 // shortDuration prints 30s, 5m, 1h30m, 2m30s, 1.5s.
 func shortDuration(d time.Duration) string {
-	if d < time.Minute {
+	switch {
+	case d < time.Second:
 		return strconv.FormatFloat(d.Round(time.Millisecond).Seconds(), 'f', -1, 64) + "s"
+	case d < 10*time.Second:
+		return strconv.FormatFloat(d.Round(100*time.Millisecond).Seconds(), 'f', -1, 64) + "s"
+	case d < time.Minute:
+		return strconv.FormatFloat(d.Round(time.Second).Seconds(), 'f', -1, 64) + "s"
 	}
 	d = d.Round(time.Second)
 	h, m, sec := int(d/time.Hour), int(d/time.Minute)%60, int(d/time.Second)%60
@@ -197,9 +215,9 @@ func shown(r *diff.Result, opts Options) (rows []*diff.Site, hidden int) {
 	return rows, hidden
 }
 
-// BreachLine is the gate's message for one breach, as the command
-// prints it on stderr.
-func BreachLine(b diff.Breach) string {
+// BreachLine is the gate's message for one breach of r's gate, as the
+// command prints it on stderr.
+func BreachLine(r *diff.Result, b diff.Breach) string {
 	if b.Site == nil {
 		return fmt.Sprintf("all sites together grew by %d (limit %d)", int(b.Value), int(b.Limit))
 	}
@@ -207,6 +225,8 @@ func BreachLine(b diff.Breach) string {
 	switch b.Rule {
 	case "max-rate":
 		return fmt.Sprintf("%s grew by %.2f per minute (limit %g)", name, b.Value, b.Limit)
+	case "leak":
+		return fmt.Sprintf("leak: %s (--fail-on-leak)", Summary(r, b.Site))
 	}
 	return fmt.Sprintf("%s grew by %d (limit %d)", name, int(b.Value), int(b.Limit))
 }

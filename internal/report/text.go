@@ -64,7 +64,7 @@ func summary(r *diff.Result, md bool) []string {
 		}
 		out = append(out, line)
 		if r.ByEntry {
-			out = append(out, "sites matched by entry function: some inputs (debug=1, protobuf) record no creation sites")
+			out = append(out, "some stacks of debug=1 or protobuf profiles are in no full dump: keyed by entry function")
 		}
 		if r.BenignDelta != 0 {
 			out = append(out, fmt.Sprintf("%+d in benign goroutines, not counted (--include-benign counts them)", r.BenignDelta))
@@ -320,7 +320,7 @@ func writeMarkdown(w io.Writer, r *diff.Result, breaches []diff.Breach, opts Opt
 	if len(breaches) > 0 {
 		fmt.Fprintln(w)
 		for _, b := range breaches {
-			fmt.Fprintf(w, "- :x: %s\n", mdEscape(BreachLine(b)))
+			fmt.Fprintf(w, "- :x: %s\n", mdEscape(BreachLine(r, b)))
 		}
 	}
 	fmt.Fprintln(w)
