@@ -60,8 +60,8 @@ A debug=2 dump stops the target while it is written (about 50 µs per
 goroutine on 2 cores): with --sampling auto, a cheap debug=1 profile is
 fetched first, and the full dump only when the target has at most
 --full-max-goroutines goroutines; larger targets get sites keyed by entry
-function and no wait series. A target URL with its own debug= is fetched
-as it is.
+function and no wait series. A target URL with a query of its own
+(?debug=1) is fetched as it is, as top does.
 
 Headers for targets (credentials) come from the --config file, never from
 the URL: a target with user:password@ is refused. It serves until Ctrl-C

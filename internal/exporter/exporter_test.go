@@ -436,7 +436,7 @@ func TestPlanURLs(t *testing.T) {
 		{"HOST/debug/pprof/goroutineleak", SamplingFull, "", []string{"/debug/pprof/goroutineleak?debug=2"}},
 		{"HOST", SamplingFull, "goroutineleak", []string{"/debug/pprof/goroutineleak?debug=2"}},
 		{"HOST/debug/pprof/goroutine?debug=2", SamplingLight, "goroutineleak", []string{"/debug/pprof/goroutineleak?debug=2"}},
-		{"http://HOST/debug/pprof/goroutine?x=1", SamplingFull, "", []string{"/debug/pprof/goroutine?debug=2&x=1"}},
+		{"http://HOST/debug/pprof/goroutine?debug=2&x=1", SamplingLight, "", []string{"/debug/pprof/goroutine?debug=2&x=1"}},
 	} {
 		tg := newTarget(t, profiles)
 		target := strings.ReplaceAll(c.target, "HOST", tg.host())

@@ -17,7 +17,7 @@ import (
 )
 
 // Sampling says which profiles a probe fetches from a target whose URL
-// does not name its own debug level.
+// has no query of its own.
 //
 // The choice is a measured one (README: Fleet): a debug=2 dump stops the
 // target's world while the runtime writes every stack, about 50 µs per
@@ -53,7 +53,7 @@ func ParseSampling(s string) (Sampling, error) {
 type plan struct {
 	name     string   // the target as given, redacted, for messages
 	url      *url.URL // the target's profile URL
-	explicit bool     // the URL names its debug level or a path of its own: fetched as it is
+	explicit bool     // the URL has a query or a path of its own: fetched as it is
 	profile  string   // goroutine or goroutineleak, unless explicit
 	sampling Sampling
 	header   http.Header
@@ -82,7 +82,7 @@ func (e *Exporter) plan(target, profile string) (*plan, error) {
 	if u.User != nil {
 		return nil, fmt.Errorf("target %s: credentials belong in the exporter's --config file, not in the target", name)
 	}
-	p := &plan{name: name, url: u, explicit: hasDebug(target), sampling: e.opts.Sampling}
+	p := &plan{name: name, url: u, explicit: hasQuery(target), sampling: e.opts.Sampling}
 	base := path.Base(u.Path)
 	profiled := base == "goroutine" || base == "goroutineleak"
 	switch profile {
@@ -107,25 +107,21 @@ func (e *Exporter) plan(target, profile string) (*plan, error) {
 	return p, nil
 }
 
-// hasDebug reports whether a target names a debug parameter of its own.
-func hasDebug(target string) bool {
+// hasQuery reports whether a target has a query of its own, which says
+// what the user wants (?debug=1, ?seconds=30), as for leakscan top: it is
+// fetched as given.
+func hasQuery(target string) bool {
 	_, q, ok := strings.Cut(target, "?")
-	if !ok {
-		return false
-	}
 	q, _, _ = strings.Cut(q, "#")
-	v, err := url.ParseQuery(q)
-	return err == nil && v.Has("debug")
+	return ok && q != ""
 }
 
-// at is the URL of profile at a debug level, the target's other query
-// parameters kept.
+// at is the URL of profile at a debug level, for a target without a
+// query of its own.
 func (p *plan) at(profile string, debug int) string {
 	u := *p.url
 	u.Path, u.RawPath = path.Join(path.Dir(u.Path), profile), ""
-	q := u.Query()
-	q.Set("debug", strconv.Itoa(debug))
-	u.RawQuery = q.Encode()
+	u.RawQuery = "debug=" + strconv.Itoa(debug)
 	return u.String()
 }
 
