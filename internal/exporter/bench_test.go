@@ -110,7 +110,7 @@ func stall(b *testing.B, base string, reset bool) (longest, over5ms float64) {
 }
 
 // BenchmarkProbeStorm probes 50 targets at once with MaxConcurrent 8,
-// each a realistic 2,000-goroutine dump (5 MB of debug=2 text), and
+// each a realistic 2,000-goroutine dump (4.2 MB of debug=2 text), and
 // reports the exporter's peak heap: what bounded concurrency buys.
 //
 //	go test -run '^$' -bench Storm -benchtime 3x ./internal/exporter
