@@ -4,12 +4,14 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime/pprof"
+	"strconv"
+	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -91,20 +93,47 @@ func BenchmarkTrend(b *testing.B) {
 	}
 }
 
-// runMeasured runs a command and returns its wall time and peak RSS.
+// runMeasured runs a command and returns its wall time and peak RSS, as
+// the kernel's high-water mark (VmHWM) of the process read until it
+// exits. (The rusage of a child of this large process is no use: a child
+// starts as a vfork sharing this process's memory, which its maximum RSS
+// counts.)
 func runMeasured(b *testing.B, name string, args ...string) (time.Duration, int64) {
 	b.Helper()
 	cmd := exec.Command(name, args...)
+	cmd.Stdout = io.Discard
 	start := time.Now()
-	if out, err := cmd.Output(); err != nil {
-		b.Fatalf("%s %v: %v\n%s", name, args, err, out)
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
 	}
-	took := time.Since(start)
-	ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage)
-	if !ok {
-		b.Skip("no rusage on this platform")
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	status := fmt.Sprintf("/proc/%d/status", cmd.Process.Pid)
+	var hwm int64
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		if data, err := os.ReadFile(status); err == nil {
+			for _, line := range strings.Split(string(data), "\n") {
+				if kb, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+					if n, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(kb, "kB")), 10, 64); err == nil {
+						hwm = max(hwm, n<<10)
+					}
+				}
+			}
+		}
+		select {
+		case err := <-done:
+			if err != nil {
+				b.Fatalf("%s %v: %v", name, args, err)
+			}
+			if hwm == 0 {
+				b.Skip("no /proc/PID/status VmHWM on this platform")
+			}
+			return time.Since(start), hwm
+		case <-tick.C:
+		}
 	}
-	return took, ru.Maxrss << 10 // KiB on Linux
 }
 
 // writeSeries writes snaps debug=2 dumps of this process into dir, named
