@@ -59,12 +59,15 @@ fuzz:
 # Every benchmark once, so none can rot.
 bench-smoke:
 	$(GO) test -run '^$$' -bench . -benchtime $(BENCHTIME) -short ./...
-	cd bench && $(GO) test -run '^$$' -bench . -benchtime $(BENCHTIME) . -args -goroutines 2000
+	cd bench && $(GO) test -run '^$$' -bench . -benchtime $(BENCHTIME) -short . -args -goroutines 2000
 
 # Throughput and memory against the peers, on the same bytes in one run.
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./internal/...
 	cd bench && $(GO) run ./cmd/benchtable -n 100000 -runs 3
+	# What watch costs a target of 100,000 goroutines in each sampling
+	# mode, and trend over 100 snapshots of 100,000 (several minutes).
+	cd bench && $(GO) test -run '^$$' -bench 'Sampling|Trend' -benchtime 1x .
 
 # The demo tells the seed's story live: examples/leakyservice leaks 16
 # goroutines every 3 s (its 30 s scaled by 0.1) beside honest decoys, and

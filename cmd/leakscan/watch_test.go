@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"os"
@@ -13,7 +14,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/leakscan/leakscan/internal/diff"
 	"github.com/leakscan/leakscan/internal/parse"
+	"github.com/leakscan/leakscan/internal/watch"
 )
 
 // The tests of this file run leakscan watch on real services: the
@@ -394,4 +397,45 @@ func TestSaver(t *testing.T) {
 			t.Errorf("trend reads no time from %s", e.Name())
 		}
 	}
+}
+
+// TestProgressOnATerminal redraws one line in place, and gives a failure
+// a line of its own.
+func TestProgressOnATerminal(t *testing.T) {
+	var errOut strings.Builder
+	p := &progress{s: &streams{Err: &errOut}, url: "http://h/x", terminal: true}
+	r := decodeResultOfDumps(t)
+	p.observe(watch.Event{N: 1, Planned: 3, Result: r})
+	p.observe(watch.Event{N: 2, Planned: 3, Err: errors.New("connection refused")})
+	p.observe(watch.Event{N: 3, Planned: 3, Result: r})
+	p.done()
+	want := "\r\x1b[Ksampling http://h/x   1/3   total 12 (+0)" +
+		"\r\x1b[Kleakscan: sample 2/3 failed: connection refused\n" +
+		"\r\x1b[Ksampling http://h/x   3/3   total 12 (+0)\n"
+	if got := errOut.String(); !strings.HasPrefix(got, want[:20]) || strings.Count(got, "\r\x1b[K") != 3 || !strings.HasSuffix(got, "(+0)\n") ||
+		!strings.Contains(got, "\r\x1b[Kleakscan: sample 2/3 failed: connection refused\n") {
+		t.Errorf("progress on a terminal:\n%q\nwant like\n%q", got, want)
+	}
+}
+
+// decodeResultOfDumps is the result of the before.txt dump of the
+// scripts, as a one-sample watch.
+func decodeResultOfDumps(t *testing.T) *diff.Result {
+	t.Helper()
+	dir := t.TempDir()
+	if err := writeDumps(dir); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(filepath.Join(dir, "before.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	snap, err := parse.Read(context.Background(), f, "before.txt", parse.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := diff.NewSeries(diff.Filter{})
+	s.Add(snap)
+	return s.Result()
 }

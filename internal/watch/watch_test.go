@@ -346,3 +346,26 @@ func TestAutoSampling(t *testing.T) {
 		}
 	}
 }
+
+// TestLightFallsBackOnFullAnswer: a target whose counted profile URL
+// answers with a full dump anyway is sampled in full from then on.
+func TestLightFallsBackOnFullAnswer(t *testing.T) {
+	clk := &fakeClock{now: t0}
+	k, counts := 0, 0
+	full := FetchFunc(func(ctx context.Context) (*parse.Snapshot, error) {
+		k++
+		return parse.Read(ctx, strings.NewReader(dump(10, 16*k)), "full", parse.Options{})
+	})
+	count := FetchFunc(func(ctx context.Context) (*parse.Snapshot, error) {
+		counts++
+		k++
+		return parse.Read(ctx, strings.NewReader(dump(10, 16*k)), "counted?", parse.Options{})
+	})
+	sum, err := Run(context.Background(), full, clk, Options{Interval: time.Second, Samples: 5, Sampling: Light, Counted: count})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if counts != 1 || sum.Sampling != Full || sum.Fallback == nil || sum.FullDumps != 5 || sum.Taken != 5 {
+		t.Errorf("counted fetched %d times, sampling %s, fallback %v, %d full of %d", counts, sum.Sampling, sum.Fallback, sum.FullDumps, sum.Taken)
+	}
+}
