@@ -27,7 +27,7 @@ import (
 var bigTarget = flag.Int("bigtarget", 100000, "goroutines of the target of BenchmarkProbeBigTarget (2000 with -short)")
 
 // BenchmarkProbeBigTarget measures what one probe costs a real process
-// holding many goroutines (testdata/bigtarget), in each sampling: the
+// holding many goroutines (bench/cmd/stalltarget), in each sampling: the
 // target's stall (the longest gap of a 1 ms ticker inside it, and the sum
 // of its gaps over 5 ms), and the exporter's CPU time and peak heap.
 //
@@ -37,11 +37,13 @@ func BenchmarkProbeBigTarget(b *testing.B) {
 	if testing.Short() {
 		n = 2000
 	}
-	bin := filepath.Join(b.TempDir(), "bigtarget")
-	if out, err := exec.Command("go", "build", "-o", bin, "./testdata/bigtarget").CombinedOutput(); err != nil {
-		b.Fatalf("go build testdata/bigtarget: %v\n%s", err, out)
+	bin := filepath.Join(b.TempDir(), "stalltarget")
+	build := exec.Command("go", "build", "-o", bin, "./cmd/stalltarget")
+	build.Dir = "../../bench" // a program of the bench module
+	if out, err := build.CombinedOutput(); err != nil {
+		b.Fatalf("go build bench/cmd/stalltarget: %v\n%s", err, out)
 	}
-	cmd := exec.Command(bin, "-goroutines", strconv.Itoa(n))
+	cmd := exec.Command(bin, "-goroutines", strconv.Itoa(n), "-every", "0")
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		b.Fatal(err)
@@ -100,13 +102,13 @@ func stall(b *testing.B, base string, reset bool) (longest, over5ms float64) {
 	}
 	defer resp.Body.Close()
 	var s struct {
-		Longest float64 `json:"longest_seconds"`
-		Over5ms float64 `json:"over_5ms_seconds"`
+		Longest float64 `json:"max_ms"`
+		Over5ms float64 `json:"over_5ms_ms"`
 	}
 	if err := json.NewDecoder(resp.Body).Decode(&s); err != nil {
 		b.Fatal(err)
 	}
-	return s.Longest, s.Over5ms
+	return s.Longest / 1000, s.Over5ms / 1000
 }
 
 // BenchmarkProbeStorm probes 50 targets at once with MaxConcurrent 8,

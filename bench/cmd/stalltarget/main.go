@@ -1,7 +1,10 @@
-// Command stalltarget is a Go service for leakscan's sampling benchmark:
-// it holds many parked goroutines, leaks a few more at a steady pace, and
-// measures how long its own world was stopped, with a 1 ms ticker whose
-// late ticks are the stalls a profile request causes.
+// Command stalltarget is a Go service for leakscan's sampling benchmarks
+// (watch's BenchmarkSampling here, the exporter's BenchmarkProbeBigTarget):
+// it holds many blocked goroutines at ten sites with stacks 5 to 14
+// frames deep, as a real service has (a dump's cost is in rendering its
+// stacks), leaks a few more at a steady pace, and measures how long it
+// could not run, with a 1 ms ticker whose late ticks are the stalls a
+// profile request causes.
 //
 //	stalltarget -goroutines 100000 -leak 16 -every 2s
 //
@@ -28,8 +31,17 @@ import (
 	"time"
 )
 
+// nest calls itself depth times, then blocks, so that a site's stacks
+// have depth frames.
+//
 //go:noinline
-func park(ch chan struct{}) { <-ch }
+func nest(depth int, ch chan struct{}) {
+	if depth > 0 {
+		nest(depth-1, ch)
+		return
+	}
+	<-ch
+}
 
 //go:noinline
 func leakOne(ch chan int) { ch <- 1 }
@@ -56,8 +68,11 @@ func (s *stalls) run() {
 	t := time.NewTicker(time.Millisecond)
 	defer t.Stop()
 	last := time.Now()
-	for now := range t.C {
-		d := now.Sub(last)
+	for range t.C {
+		// The time received, not the tick's: a tick sent while this
+		// goroutine could not run waits in the channel.
+		now := time.Now()
+		d := now.Sub(last) - time.Millisecond
 		last = now
 		s.mu.Lock()
 		s.ticks++
@@ -89,22 +104,24 @@ func (s *stalls) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func main() {
 	n := flag.Int("goroutines", 100000, "parked goroutines to hold")
 	leak := flag.Int("leak", 16, "goroutines leaked at each step")
-	every := flag.Duration("every", 2*time.Second, "time between leak steps")
+	every := flag.Duration("every", 2*time.Second, "time between leak steps (0: no leak)")
 	addr := flag.String("addr", "127.0.0.1:0", "loopback address to serve on")
 	flag.Parse()
 
 	hold := make(chan struct{})
-	for range *n {
-		go park(hold)
+	for i := range *n {
+		go nest(5+i%10, hold)
 	}
 	leaked := make(chan int)
-	go func() {
-		for range time.Tick(*every) {
-			for range *leak {
-				go leakOne(leaked)
+	if *every > 0 {
+		go func() {
+			for range time.Tick(*every) {
+				for range *leak {
+					go leakOne(leaked)
+				}
 			}
-		}
-	}()
+		}()
+	}
 	s := &stalls{}
 	go s.run()
 	http.Handle("/stall", s)
