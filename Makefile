@@ -6,7 +6,7 @@ GO        ?= go
 FUZZTIME  ?= 10s
 BENCHTIME ?= 1x
 
-.PHONY: all build test lint vet fmt-check staticcheck unit fuzz-smoke bench-smoke bench fuzz demo demo-dumps screenshot corpus clean
+.PHONY: all build test lint vet fmt-check staticcheck unit rules-test fuzz-smoke bench-smoke bench fuzz demo demo-dumps screenshot corpus clean
 
 all: build
 
@@ -15,7 +15,7 @@ build:
 	$(GO) build -o bin/leakyservice ./examples/leakyservice
 
 # The README's test command; .ci/run calls exactly this.
-test: lint unit fuzz-smoke bench-smoke
+test: lint unit rules-test fuzz-smoke bench-smoke
 
 lint: fmt-check vet staticcheck
 
@@ -35,6 +35,19 @@ unit:
 	$(GO) test -race -count=1 ./...
 	cd bench && $(GO) test -count=1 ./...
 
+# The Prometheus rules' unit tests and the example config's check, with
+# promtool from Debian's prometheus package (.ci/run installs it). Outside
+# CI a missing promtool skips them, saying so; in CI it fails.
+rules-test:
+	@if command -v promtool >/dev/null 2>&1; then \
+		promtool check config deploy/prometheus/prometheus.yml && \
+		promtool test rules deploy/prometheus/rules_test.yml; \
+	elif [ "$$CI" = true ]; then \
+		echo "rules-test: promtool not found, and CI needs it (.ci/run installs the prometheus package)"; exit 1; \
+	else \
+		echo "rules-test: SKIPPED: promtool not found (apt-get install prometheus)"; \
+	fi
+
 # A few seconds of fuzzing on every run, so the fuzz target cannot rot;
 # `make fuzz` runs longer.
 fuzz-smoke:
@@ -46,12 +59,15 @@ fuzz:
 # Every benchmark once, so none can rot.
 bench-smoke:
 	$(GO) test -run '^$$' -bench . -benchtime $(BENCHTIME) -short ./...
-	cd bench && $(GO) test -run '^$$' -bench . -benchtime $(BENCHTIME) . -args -goroutines 2000
+	cd bench && $(GO) test -run '^$$' -bench . -benchtime $(BENCHTIME) -short . -args -goroutines 2000
 
 # Throughput and memory against the peers, on the same bytes in one run.
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./internal/...
 	cd bench && $(GO) run ./cmd/benchtable -n 100000 -runs 3
+	# What watch costs a target of 100,000 goroutines in each sampling
+	# mode, and trend over 100 snapshots of 100,000 (several minutes).
+	cd bench && $(GO) test -run '^$$' -bench 'Sampling|Trend' -benchtime 1x .
 
 # The demo tells the seed's story live: examples/leakyservice leaks 16
 # goroutines every 3 s (its 30 s scaled by 0.1) beside honest decoys, and

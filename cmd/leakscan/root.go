@@ -98,5 +98,6 @@ Exit status: 0 success, 1 a --max-* limit was crossed, 2 bad usage or input,
 		return fmt.Errorf("%s: %w (see %s --help)", c.CommandPath(), err, c.CommandPath())
 	})
 	root.AddCommand(newTopCmd(s), newDiffCmd(s), newWatchCmd(s), newTrendCmd(s))
+	root.AddCommand(newExporterCmd(s))
 	return root
 }
