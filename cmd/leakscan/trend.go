@@ -20,6 +20,7 @@ type trendOptions struct {
 	output   outputFlags
 	analysis analysisFlags
 	interval time.Duration
+	all      bool
 }
 
 func newTrendCmd(s *streams) *cobra.Command {
@@ -56,6 +57,7 @@ bad input.`,
 	opts.input.register(c)
 	opts.output.register(c)
 	opts.analysis.register(c, true)
+	c.Flags().BoolVar(&opts.all, "all", false, "show every site in the table, stable and benign ones too")
 	c.Flags().DurationVar(&opts.interval, "interval", 0, "time between the dumps, for dumps that do not record it")
 	return c
 }
@@ -66,6 +68,7 @@ func runTrend(c *cobra.Command, s *streams, opts *trendOptions, args []string) e
 		return err
 	}
 	ro.Trend = true
+	ro.All = opts.all
 	filter, err := opts.analysis.filter()
 	if err != nil {
 		return err

@@ -25,6 +25,7 @@ type watchOptions struct {
 	input       inputFlags
 	output      outputFlags
 	analysis    analysisFlags
+	all         bool
 	interval    time.Duration
 	duration    time.Duration
 	samples     int
@@ -64,6 +65,7 @@ every sample failed, 130 after Ctrl-C (once the report is printed).`,
 	opts.input.register(c)
 	opts.output.register(c)
 	opts.analysis.register(c, true)
+	c.Flags().BoolVar(&opts.all, "all", false, "show every site in the table, stable and benign ones too")
 	f := c.Flags()
 	f.DurationVar(&opts.interval, "interval", 10*time.Second, "time between samples")
 	f.DurationVar(&opts.duration, "duration", 0, "stop after this long (default: until Ctrl-C or --samples)")
@@ -82,6 +84,7 @@ func runWatch(c *cobra.Command, s *streams, opts *watchOptions, target string) e
 		return err
 	}
 	ro.Trend = true
+	ro.All = opts.all
 	filter, err := opts.analysis.filter()
 	if err != nil {
 		return err

@@ -442,3 +442,17 @@ func decodeResultOfDumps(t *testing.T) *diff.Result {
 	s.Add(snap)
 	return s.Result()
 }
+
+// TestTrendAll: the table's "not shown (--all, --top)" is a flag trend
+// has, and with it every site is shown.
+func TestTrendAll(t *testing.T) {
+	series := "../../testdata/demo/series"
+	code, stdout, _ := runLeakscan(t, "trend", series)
+	if code != exitOK || !strings.Contains(stdout, " not shown (--all, --top)") {
+		t.Fatalf("exit %d, table without sites hidden:\n%s", code, stdout)
+	}
+	code, all, stderr := runLeakscan(t, "trend", series, "--all")
+	if code != exitOK || strings.Contains(all, "not shown") || strings.Count(all, "\n") <= strings.Count(stdout, "\n") {
+		t.Errorf("trend --all: exit %d, %s\n%s", code, stderr, all)
+	}
+}

@@ -473,11 +473,28 @@ func (g *group) stack() []parse.Frame {
 			continue
 		}
 		isFull := l.frames == nil
-		if isFull && !full || isFull == full && l.stackCount > n {
+		if isFull && !full || isFull == full && (l.stackCount > n || l.stackCount == n && framesLess(l.stack, out)) {
 			out, n, full = l.stack, l.stackCount, isFull
 		}
 	}
 	return out
+}
+
+// framesLess orders stacks by their frames, so that of two stacks with as
+// many goroutines the same is shown every time.
+func framesLess(a, b []parse.Frame) bool {
+	for i := 0; i < len(a) && i < len(b); i++ {
+		if a[i].Func != b[i].Func {
+			return a[i].Func < b[i].Func
+		}
+		if a[i].File != b[i].File {
+			return a[i].File < b[i].File
+		}
+		if a[i].Line != b[i].Line {
+			return a[i].Line < b[i].Line
+		}
+	}
+	return len(a) < len(b)
 }
 
 // survival counts, from the ids of the site's lines, the goroutines of
