@@ -1,7 +1,10 @@
 package report
 
 import (
+	"bufio"
+	"bytes"
 	"encoding/json"
+	"errors"
 	"io"
 	"time"
 
@@ -18,8 +21,10 @@ type jsonDoc struct {
 	Snapshots []jsonSnapshot `json:"snapshots"`
 	// MatchedByEntry: sites were matched by entry function, because some
 	// snapshots have no creators.
-	MatchedByEntry bool  `json:"matched_by_entry,omitempty"`
-	Sites          []any `json:"sites"`
+	MatchedByEntry bool `json:"matched_by_entry,omitempty"`
+	// Sites is written one site at a time (see writeJSON); in the
+	// document it is a placeholder.
+	Sites json.RawMessage `json:"sites"`
 	// BenignDelta is the change of benign goroutines, left out of
 	// deltas and gates (diff only, when not 0).
 	BenignDelta int `json:"benign_delta,omitempty"`
@@ -119,8 +124,13 @@ type jsonGate struct {
 	Key     string  `json:"key,omitempty"`
 }
 
+// sitesMark stands for the list of sites in the marshalled document,
+// which writeJSON writes one site at a time instead: a report of a
+// million sites is never held whole.
+const sitesMark = `"\u0000sites\u0000"`
+
 func writeJSON(w io.Writer, r *diff.Result, breaches []diff.Breach, opts Options) error {
-	doc := jsonDoc{Schema: Schema, MatchedByEntry: r.ByEntry, Sites: []any{}, BenignDelta: r.BenignDelta,
+	doc := jsonDoc{Schema: Schema, MatchedByEntry: r.ByEntry, Sites: json.RawMessage(sitesMark), BenignDelta: r.BenignDelta,
 		Notes: append(append([]string(nil), opts.Notes...), r.Notes...), Start: r.Start}
 	for _, m := range r.Snapshots {
 		s := jsonSnapshot{
@@ -136,34 +146,6 @@ func writeJSON(w io.Writer, r *diff.Result, breaches []diff.Breach, opts Options
 		}
 		doc.Snapshots = append(doc.Snapshots, s)
 	}
-	change := len(r.Snapshots) >= 2
-	for _, s := range r.Sites {
-		js := siteJSON(s)
-		if !change {
-			doc.Sites = append(doc.Sites, js)
-			continue
-		}
-		j := s.Judgement
-		c := jsonChange{jsonSite: js, Delta: s.Delta, Status: string(s.Status), Verdict: string(j.Verdict),
-			Reason: j.Reason, Leak: j.Verdict == diff.VerdictLeak && !s.AllBenign, Summary: Summary(r, s)}
-		if j.Step > 0 && j.StepEvery > 0 {
-			step, every := j.Step, j.StepEvery.Seconds()
-			c.Step, c.StepEverySeconds = &step, &every
-		}
-		if c.Leak || j.Verdict == diff.VerdictGrowing && !s.AllBenign {
-			for _, f := range s.Stack {
-				c.Stack = append(c.Stack, jsonFrame{Func: f.Func, File: f.File, Line: f.Line})
-			}
-		}
-		if r.IDs {
-			c.Survived, c.Born, c.BornAlive = &s.Survived, &s.Born, &s.BornAlive
-		}
-		if r.Timed {
-			v := s.PerMinute
-			c.PerMinute = &v
-		}
-		doc.Sites = append(doc.Sites, c)
-	}
 	if breaches != nil {
 		gates := []jsonGate{}
 		for _, b := range breaches {
@@ -176,9 +158,66 @@ func writeJSON(w io.Writer, r *diff.Result, breaches []diff.Breach, opts Options
 		}
 		doc.Breaches = &gates
 	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(doc)
+	head, err := json.MarshalIndent(doc, "", "  ")
+	if err != nil {
+		return err
+	}
+	before, after, ok := bytes.Cut(head, []byte(sitesMark))
+	if !ok {
+		return errors.New("report: no place for the sites in the JSON document")
+	}
+	bw := bufio.NewWriter(w)
+	bw.Write(before)
+	if len(r.Sites) == 0 {
+		bw.WriteString("[]")
+	}
+	for i, s := range r.Sites {
+		site, err := json.MarshalIndent(jsonOf(r, s), "    ", "  ")
+		if err != nil {
+			return err
+		}
+		if i == 0 {
+			bw.WriteString("[\n    ")
+		} else {
+			bw.WriteString(",\n    ")
+		}
+		bw.Write(site)
+		if i == len(r.Sites)-1 {
+			bw.WriteString("\n  ]")
+		}
+	}
+	bw.Write(after)
+	bw.WriteByte('\n')
+	return bw.Flush()
+}
+
+// jsonOf is a site as JSON: the fields of top, and for a series those of
+// the change and the verdict.
+func jsonOf(r *diff.Result, s *diff.Site) any {
+	js := siteJSON(s)
+	if len(r.Snapshots) < 2 {
+		return js
+	}
+	j := s.Judgement
+	c := jsonChange{jsonSite: js, Delta: s.Delta, Status: string(s.Status), Verdict: string(j.Verdict),
+		Reason: j.Reason, Leak: j.Verdict == diff.VerdictLeak && !s.AllBenign, Summary: Summary(r, s)}
+	if j.Step > 0 && j.StepEvery > 0 {
+		step, every := j.Step, j.StepEvery.Seconds()
+		c.Step, c.StepEverySeconds = &step, &every
+	}
+	if c.Leak || j.Verdict == diff.VerdictGrowing && !s.AllBenign {
+		for _, f := range s.Stack {
+			c.Stack = append(c.Stack, jsonFrame{Func: f.Func, File: f.File, Line: f.Line})
+		}
+	}
+	if r.IDs {
+		c.Survived, c.Born, c.BornAlive = &s.Survived, &s.Born, &s.BornAlive
+	}
+	if r.Timed {
+		v := s.PerMinute
+		c.PerMinute = &v
+	}
+	return c
 }
 
 // siteJSON fills the fields leakscan top defines. For a helper site,
