@@ -1,8 +1,6 @@
 package main
 
 import (
-	"fmt"
-
 	"github.com/spf13/cobra"
 
 	"github.com/leakscan/leakscan/internal/diff"
@@ -13,25 +11,33 @@ import (
 type outputFlags struct {
 	format string
 	limit  int
+	color  string
 }
 
 func (f *outputFlags) register(c *cobra.Command) {
-	c.Flags().StringVarP(&f.format, "output", "o", "table", "output format: table, json or markdown")
-	c.Flags().IntVar(&f.limit, "top", 0, "show at most this many sites in a table (0: all)")
+	c.Flags().StringVarP(&f.format, "output", "o", "table", outputHelp())
+	_ = c.RegisterFlagCompletionFunc("output", completeFormats)
+	c.Flags().VarP(rowLimit{&f.limit}, "limit", "L", "show at most `N` sites in a table (0: all; --top is the same)")
+	c.Flags().Var(rowLimit{&f.limit}, "top", "the same as --limit")
+	_ = c.Flags().MarkHidden("top")
+	f.color = "auto"
+	c.Flags().Var(choice{&f.color, colorModes}, "color", "`when` to colour the table: auto, always or never; "+
+		"auto colours a terminal unless NO_COLOR is set, and a pipe when CLICOLOR_FORCE is (as for less -R)")
+	_ = c.RegisterFlagCompletionFunc("color", completeColors)
 }
 
 func (f *outputFlags) options(s *streams) (report.Options, error) {
 	format, err := report.ParseFormat(f.format)
 	if err != nil {
-		return report.Options{}, err
-	}
-	if f.limit < 0 {
-		return report.Options{}, fmt.Errorf("--top must not be negative")
+		return report.Options{}, usagef("--output: %q is not a format: want %s", f.format, formatNames())
 	}
 	return report.Options{
 		Format: format,
 		Limit:  f.limit,
-		Color:  s.Terminal && s.Getenv("NO_COLOR") == "" && s.Getenv("TERM") != "dumb",
+		Color:  useColor(f.color, s),
+		// Warnings are said on stderr (see writeReport); JSON and
+		// Markdown are documents and keep them.
+		OmitWarnings: format == report.Table,
 	}, nil
 }
 
@@ -93,5 +99,5 @@ func runTop(c *cobra.Command, s *streams, opts *topOptions, arg string) error {
 	if err := series.Add(snap); err != nil {
 		return err
 	}
-	return report.Write(s.Out, series.Result(), nil, ro)
+	return writeReport(s, series.Result(), nil, ro)
 }

@@ -29,6 +29,7 @@ type watchOptions struct {
 	samples     int
 	save        string
 	leakProfile bool
+	all         bool
 }
 
 func newWatchCmd(s *streams) *cobra.Command {
@@ -67,6 +68,7 @@ every sample failed, 130 after Ctrl-C (once the report is printed).`,
 	f.DurationVar(&opts.duration, "duration", 0, "stop after this long (default: until Ctrl-C or --samples)")
 	f.IntVar(&opts.samples, "samples", 0, "stop after this many samples (default: until Ctrl-C or --duration)")
 	f.StringVar(&opts.save, "save", "", "write every sample into this `dir`ectory as it arrives (created if missing), for leakscan trend")
+	f.BoolVar(&opts.all, "all", false, "show every site in the table, unchanged and benign ones too")
 	f.BoolVar(&opts.leakProfile, "leak-profile", false, "sample the goroutineleak profile (Go 1.27, or 1.26 with GOEXPERIMENT=goroutineleakprofile): every goroutine, with the runtime's proven leaks marked")
 	return c
 }
@@ -76,7 +78,7 @@ func runWatch(c *cobra.Command, s *streams, opts *watchOptions, target string) e
 	if err != nil {
 		return err
 	}
-	ro.Trend = true
+	ro.Trend, ro.All = true, opts.all
 	filter, err := opts.analysis.filter()
 	if err != nil {
 		return err

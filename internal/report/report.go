@@ -52,6 +52,9 @@ type Options struct {
 	// Trend renders a series of many snapshots (watch, trend): verdicts
 	// rather than a diff's statuses.
 	Trend bool
+	// OmitWarnings leaves the snapshots' warnings out of the lines above
+	// a table: the caller says them on stderr. JSON always has them.
+	OmitWarnings bool
 }
 
 // Write renders r, with the gate's breaches (nil when no gate was set),

@@ -19,7 +19,7 @@ const (
 
 // summary is the lines above a table: what was read and, for a change,
 // what moved.
-func summary(r *diff.Result, md bool) []string {
+func summary(r *diff.Result, opts Options, md bool) []string {
 	code := func(s string) string {
 		if md {
 			return "`" + s + "`"
@@ -85,6 +85,9 @@ func summary(r *diff.Result, md bool) []string {
 			out = append(out, fmt.Sprintf("%s%s ignored (--ignore)", prefix, plural(m.Ignored, "goroutine", "goroutines")))
 		}
 		for _, w := range m.Warnings {
+			if opts.OmitWarnings {
+				break
+			}
 			out = append(out, prefix+"warning: "+w)
 		}
 	}
@@ -258,7 +261,7 @@ func note(s *diff.Site) string {
 }
 
 func writeTable(w io.Writer, r *diff.Result, opts Options) error {
-	for _, l := range summary(r, false) {
+	for _, l := range summary(r, opts, false) {
 		if _, err := fmt.Fprintln(w, l); err != nil {
 			return err
 		}
@@ -306,7 +309,7 @@ func writeMarkdown(w io.Writer, r *diff.Result, breaches []diff.Breach, opts Opt
 		title = "Goroutine growth by creation site"
 	}
 	fmt.Fprintf(w, "### %s\n\n", title)
-	for _, l := range summary(r, true) {
+	for _, l := range summary(r, opts, true) {
 		fmt.Fprintf(w, "%s  \n", mdEscape(l))
 	}
 	if len(r.Snapshots) >= 2 {
