@@ -72,7 +72,7 @@ func runTrend(c *cobra.Command, s *streams, opts *trendOptions, args []string) e
 		return err
 	}
 	if opts.interval < 0 {
-		return fmt.Errorf("--interval must not be negative, got %s", opts.interval)
+		return usagef("--interval must not be negative, got %s", opts.interval)
 	}
 	files, err := expandSources(args)
 	if err != nil {

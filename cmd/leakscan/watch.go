@@ -88,11 +88,11 @@ func runWatch(c *cobra.Command, s *streams, opts *watchOptions, target string) e
 	}
 	switch {
 	case opts.interval <= 0:
-		return fmt.Errorf("--interval must be positive, got %s", opts.interval)
+		return usagef("--interval must be positive, got %s", opts.interval)
 	case opts.duration < 0:
-		return fmt.Errorf("--duration must not be negative, got %s", opts.duration)
+		return usagef("--duration must not be negative, got %s", opts.duration)
 	case opts.samples < 0:
-		return fmt.Errorf("--samples must not be negative, got %d", opts.samples)
+		return usagef("--samples must not be negative, got %d", opts.samples)
 	}
 	if !isLive(target) {
 		return fmt.Errorf("%s: watch needs a live endpoint (host:port or a URL); leakscan trend reads saved dumps", target)
