@@ -1,7 +1,8 @@
 # leakscan: `make demo` shows it find a leak live, `make test` runs every
 # test and check of the repository. Everything here needs only Go and a
 # POSIX shell: staticcheck is a tool directive in go.mod and bench/go.mod,
-# fetched by `go tool`.
+# fetched by `go tool`. (promtool, for the Prometheus rules, is skipped
+# when missing, outside CI.)
 
 GO        ?= go
 FUZZTIME  ?= 10s
@@ -22,7 +23,7 @@ TESTSUM    = bin/testsum $(if $(V),-v) $(if $(TALLY),-tally $(TALLY))
 OR_GO_ON   = || [ -n "$(TALLY)" ]
 
 .PHONY: all build test checks lint fmt-check vet staticcheck build-check version-check \
-	unit dumpgen-smoke fuzz-smoke bench-smoke bench fuzz demo demo-dumps corpus clean
+	unit rules-test dumpgen-smoke fuzz-smoke bench-smoke bench fuzz demo demo-dumps corpus clean
 
 all: build
 
@@ -40,7 +41,7 @@ test: bin/testsum
 	@$(MAKE) -s --no-print-directory checks TALLY=bin/make-test.tally; \
 		bin/testsum -tally bin/make-test.tally -summary -status $$?
 
-checks: lint build-check version-check unit dumpgen-smoke fuzz-smoke bench-smoke
+checks: lint build-check version-check unit rules-test dumpgen-smoke fuzz-smoke bench-smoke
 
 lint: fmt-check vet staticcheck
 
@@ -78,6 +79,20 @@ unit: bin/testsum
 	@$(TESTSUM) -step unit-bench -- $(GO) -C bench test -count=1 ./... $(OR_GO_ON)
 	@$(TESTSUM) -step unit-dumpgen -- $(GO) -C testdata/dumpgen test -count=1 ./... $(OR_GO_ON)
 
+# The Prometheus rules' unit tests and the example config's check, with
+# promtool from Debian's prometheus package (.ci/run installs it). Outside
+# CI a missing promtool skips them (exit 77: testsum says so in its last
+# line); in CI it fails.
+rules-test: bin/testsum
+	@$(TESTSUM) -step rules -- sh -c 'if command -v promtool >/dev/null 2>&1; then \
+		promtool check config deploy/prometheus/prometheus.yml && \
+		promtool test rules deploy/prometheus/rules_test.yml; \
+	elif [ "$$CI" = true ]; then \
+		echo "rules-test: promtool not found, and CI needs it (.ci/run installs the prometheus package)"; exit 1; \
+	else \
+		echo "promtool not found: apt-get install prometheus"; exit 77; \
+	fi' $(OR_GO_ON)
+
 # The corpus generator still works with the host Go: a snapshot, checked
 # against the truth it wrote (gen-corpus.sh does this for every toolchain).
 dumpgen-smoke: bin/testsum
@@ -96,12 +111,15 @@ fuzz:
 # Every benchmark once, so none can rot.
 bench-smoke: bin/testsum
 	@$(TESTSUM) -step bench -- $(GO) test -run '^$$' -bench . -benchtime $(BENCHTIME) -short ./... $(OR_GO_ON)
-	@$(TESTSUM) -step bench-peers -- $(GO) -C bench test -run '^$$' -bench . -benchtime $(BENCHTIME) . -args -goroutines 2000 $(OR_GO_ON)
+	@$(TESTSUM) -step bench-peers -- $(GO) -C bench test -run '^$$' -bench . -benchtime $(BENCHTIME) -short . -args -goroutines 2000 $(OR_GO_ON)
 
 # Throughput and memory against the peers, on the same bytes in one run.
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./internal/...
 	cd bench && $(GO) run ./cmd/benchtable -n 100000 -runs 3
+	# What watch costs a target of 100,000 goroutines in each sampling
+	# mode, and trend over 100 snapshots of 100,000 (several minutes).
+	cd bench && $(GO) test -run '^$$' -bench 'Sampling|Trend' -benchtime 1x .
 
 # The demo tells the seed's story live: examples/leakyservice leaks 16
 # goroutines every 3 s (its 30 s scaled by 0.1) beside honest decoys, and

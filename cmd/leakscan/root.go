@@ -87,6 +87,7 @@ Exit status: 0 success, 1 a --max-* limit was crossed, 2 bad usage or input,
 	root.Flags().Bool("version", false, "print the version of leakscan")
 	root.SetVersionTemplate(versionLine() + "\n")
 	root.AddCommand(newTopCmd(s), newDiffCmd(s), newWatchCmd(s), newTrendCmd(s), newVersionCmd(s))
+	root.AddCommand(newExporterCmd(s))
 	oneFormOfUsage(root)
 	return root
 }

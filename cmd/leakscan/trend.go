@@ -140,7 +140,7 @@ func permute[T any](xs []T, idx []int) []T {
 }
 
 // savedName matches the names watch --save gives samples.
-var savedName = regexp.MustCompile(`^goroutine-(\d{8}T\d{6}\.\d{3}Z)(?:-\d+)?\.(?:txt|pb|pb\.gz)$`)
+var savedName = regexp.MustCompile(`^goroutine-(\d{8}T\d{6}\.\d{3}Z)(?:-\d+)?\.(?:txt|debug1\.txt|pb|pb\.gz)$`)
 
 // savedTime returns the time in a name watch --save gave, or zero.
 func savedTime(file string) time.Time {

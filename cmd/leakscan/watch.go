@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"net/url"
 	"os"
 	"path"
@@ -30,6 +31,7 @@ type watchOptions struct {
 	save        string
 	leakProfile bool
 	all         bool
+	sampling    string
 }
 
 func newWatchCmd(s *streams) *cobra.Command {
@@ -70,6 +72,9 @@ every sample failed, 130 after Ctrl-C (once the report is printed).`,
 	f.StringVar(&opts.save, "save", "", "write every sample into this `dir`ectory as it arrives (created if missing), for leakscan trend")
 	f.BoolVar(&opts.all, "all", false, "show every site in the table, unchanged and benign ones too")
 	f.BoolVar(&opts.leakProfile, "leak-profile", false, "sample the goroutineleak profile (Go 1.27, or 1.26 with GOEXPERIMENT=goroutineleakprofile): every goroutine, with the runtime's proven leaks marked")
+	f.StringVar(&opts.sampling, "sampling", "auto", fmt.Sprintf("full: a full dump (debug=2) every sample, which stops the target's world while every stack is printed; "+
+		"light: the counted profile (debug=1, a short stop) every sample and a full dump only at the first and last sample, "+
+		"for stacks no full dump has placed yet and after a failed sample; auto: light for targets of %d goroutines or more", watch.AutoThreshold))
 	return c
 }
 
@@ -94,6 +99,12 @@ func runWatch(c *cobra.Command, s *streams, opts *watchOptions, target string) e
 	case opts.samples < 0:
 		return usagef("--samples must not be negative, got %d", opts.samples)
 	}
+	sampling := watch.Sampling(opts.sampling)
+	switch sampling {
+	case watch.Full, watch.Light, watch.Auto:
+	default:
+		return usagef("--sampling: %q is not one of auto, full, light", opts.sampling)
+	}
 	if !isLive(target) {
 		return fmt.Errorf("%s: watch needs a live endpoint (host:port or a URL); leakscan trend reads saved dumps", target)
 	}
@@ -115,14 +126,30 @@ func runWatch(c *cobra.Command, s *streams, opts *watchOptions, target string) e
 		if saver, err = newSaver(opts.save); err != nil {
 			return err
 		}
+		defer saver.close()
 	}
 	p := &progress{s: s, url: fetch.Redact(u), terminal: s.ErrTerminal}
+	wo := watch.Options{
+		Interval: opts.interval, Samples: opts.samples, Duration: opts.duration,
+		Filter: filter, Observe: p.observe, Sampling: sampling,
+	}
+	if saver != nil {
+		wo.Kept, wo.Dropped = saver.keep, saver.drop
+	}
+	if cu, ok := countedURL(u); ok {
+		wo.Counted = watch.FetchFunc(func(ctx context.Context) (*parse.Snapshot, error) {
+			snap, err := rd.sample(ctx, cu, saver)
+			if fe, ok := errors.AsType[*fetch.Error](err); ok && (fe.Status == http.StatusNotFound || fe.Status == http.StatusBadRequest) {
+				return nil, fmt.Errorf("%w: %w", watch.ErrNotServed, err)
+			}
+			return snap, err
+		})
+	} else if sampling == watch.Light {
+		fmt.Fprintf(s.Err, "leakscan: --sampling light: %s is no goroutine profile URL whose counted form (debug=1) can be asked for; sampling in full\n", fetch.Redact(u))
+	}
 	sum, err := watch.Run(c.Context(), watch.FetchFunc(func(ctx context.Context) (*parse.Snapshot, error) {
 		return rd.sample(ctx, u, saver)
-	}), watch.RealClock{}, watch.Options{
-		Interval: opts.interval, Samples: opts.samples, Duration: opts.duration,
-		Filter: filter, Observe: p.observe,
-	})
+	}), watch.RealClock{}, wo)
 	p.done()
 	if err != nil {
 		return err
@@ -134,6 +161,11 @@ func runWatch(c *cobra.Command, s *streams, opts *watchOptions, target string) e
 		ro.Notes = append(ro.Notes, fmt.Sprintf("%d of %d samples failed; the last: %s",
 			sum.Failed, sum.Failed+sum.Taken, oneLine(sum.LastErr.Error())))
 	}
+	if sum.Fallback != nil {
+		ro.Notes = append(ro.Notes, "sampled in full: "+oneLine(sum.Fallback.Error()))
+	} else if sum.FullDumps < sum.Taken {
+		ro.Notes = append(ro.Notes, fmt.Sprintf("light sampling: %d of %d samples were full dumps (debug=2), the others counted profiles (debug=1)", sum.FullDumps, sum.Taken))
+	}
 	if sum.Skipped > 0 {
 		ro.Notes = append(ro.Notes, fmt.Sprintf("%s skipped: a sample took longer than --interval", plural(sum.Skipped, "sample was", "samples were")))
 	}
@@ -142,6 +174,28 @@ func runWatch(c *cobra.Command, s *streams, opts *watchOptions, target string) e
 		return err
 	}
 	return g.finish(s, ro)
+}
+
+// countedURL returns the counted profile (debug=1) of the goroutines a
+// full dump URL asks for: the goroutine profile's, also beside a
+// goroutineleak dump, whose counted form counts only the leaked. It
+// reports false for a URL of another shape.
+func countedURL(full string) (string, bool) {
+	u, err := url.Parse(full)
+	if err != nil {
+		return "", false
+	}
+	switch path.Base(u.Path) {
+	case "goroutine", "goroutineleak":
+	default:
+		return "", false
+	}
+	q := u.Query()
+	if q.Get("debug") != "2" || len(q) != 1 {
+		return "", false
+	}
+	u.Path, u.RawPath, u.RawQuery = path.Dir(u.Path)+"/goroutine", "", "debug=1"
+	return u.String(), true
 }
 
 // leakProfileURL turns a goroutine profile URL into the goroutineleak
@@ -159,8 +213,9 @@ func leakProfileURL(raw string) (string, error) {
 	return u.String(), nil
 }
 
-// sample takes one sample of the live endpoint u, saving its bytes with
-// sv when it is not nil. The snapshot records when the target answered.
+// sample takes one sample of the live endpoint u, its bytes held by sv
+// (when not nil) until sv keeps or drops the snapshot. The snapshot
+// records when the target answered.
 func (r *reader) sample(ctx context.Context, u string, sv *saver) (*parse.Snapshot, error) {
 	body, err := fetch.Open(ctx, u, r.fetchOptions())
 	if err != nil {
@@ -174,38 +229,41 @@ func (r *reader) sample(ctx context.Context, u string, sv *saver) (*parse.Snapsh
 		if tmp, err = sv.create(); err != nil {
 			return nil, err
 		}
-		defer sv.discard(tmp)
 		in = io.TeeReader(body, tmp)
 	}
 	snap, err := parse.Read(ctx, in, fetch.Redact(u), parse.Options{MaxBytes: r.maxBytes})
 	if fe, ok := errors.AsType[*fetch.Error](err); ok {
-		return nil, withFlag(fe)
+		err = withFlag(fe)
 	}
 	if err != nil {
+		if tmp != nil {
+			sv.remove(tmp)
+		}
 		return nil, err
 	}
 	if snap.Time.IsZero() {
 		snap.Time = taken
 	}
-	if sv != nil {
-		if err := sv.keep(tmp, snap); err != nil {
-			return nil, err
-		}
+	if tmp != nil {
+		sv.pending[snap] = tmp
 	}
 	return snap, nil
 }
 
-// saver writes samples into a directory, each atomically (a temporary
-// file renamed into place) and never over another, named by the time it
-// was taken so that leakscan trend reads back their order and times:
-// goroutine-20251107T225905.123Z.txt.
-type saver struct{ dir string }
+// saver writes the samples a watch keeps into a directory, each
+// atomically (a temporary file renamed into place) and never over
+// another, named by the time it was taken so that leakscan trend reads
+// back their order and times: goroutine-20251107T225905.123Z.txt.
+type saver struct {
+	dir     string
+	pending map[*parse.Snapshot]*os.File // fetched, not yet kept or dropped
+}
 
 func newSaver(dir string) (*saver, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("--save %s: %w", dir, unwrapPath(err))
 	}
-	return &saver{dir: dir}, nil
+	return &saver{dir: dir, pending: make(map[*parse.Snapshot]*os.File)}, nil
 }
 
 func (sv *saver) create() (*os.File, error) {
@@ -216,21 +274,46 @@ func (sv *saver) create() (*os.File, error) {
 	return f, nil
 }
 
-// discard removes tmp unless keep moved it into place.
-func (sv *saver) discard(tmp *os.File) {
+func (sv *saver) remove(tmp *os.File) {
 	tmp.Close()
 	os.Remove(tmp.Name())
+}
+
+// drop forgets a snapshot the watch did not use.
+func (sv *saver) drop(snap *parse.Snapshot) {
+	if tmp := sv.pending[snap]; tmp != nil {
+		delete(sv.pending, snap)
+		sv.remove(tmp)
+	}
+}
+
+// close removes what was fetched and neither kept nor dropped, as when
+// the watch is interrupted.
+func (sv *saver) close() {
+	for snap := range sv.pending {
+		sv.drop(snap)
+	}
 }
 
 // savedLayout is the time in a saved sample's name.
 const savedLayout = "20060102T150405.000Z"
 
-func (sv *saver) keep(tmp *os.File, snap *parse.Snapshot) error {
+// keep moves a snapshot's bytes into place.
+func (sv *saver) keep(snap *parse.Snapshot) error {
+	tmp := sv.pending[snap]
+	if tmp == nil {
+		return nil
+	}
+	defer sv.drop(snap)
 	if err := tmp.Sync(); err != nil {
 		return fmt.Errorf("--save %s: %w", sv.dir, err)
 	}
 	ext := ".txt"
-	if snap.Format == parse.FormatProto {
+	switch snap.Format {
+	case parse.FormatDebug1:
+		// A counted profile of light sampling; the full dumps are .txt.
+		ext = ".debug1.txt"
+	case parse.FormatProto:
 		ext = ".pb"
 		var magic [2]byte
 		if _, err := tmp.ReadAt(magic[:], 0); err == nil && bytes.Equal(magic[:], []byte{0x1f, 0x8b}) {
@@ -268,6 +351,10 @@ func (p *progress) observe(e watch.Event) {
 	if e.Planned > 0 {
 		of = fmt.Sprintf("%d/%d", e.N, e.Planned)
 	}
+	if e.Fallback != nil {
+		p.clear()
+		fmt.Fprintf(p.s.Err, "leakscan: --sampling light: %s; sampling in full\n", oneLine(e.Fallback.Error()))
+	}
 	if e.Err != nil {
 		p.clear()
 		fmt.Fprintf(p.s.Err, "leakscan: sample %s failed: %s\n", of, oneLine(e.Err.Error()))
@@ -281,6 +368,9 @@ func (p *progress) observe(e watch.Event) {
 	seg := r.Snapshots[r.Start:]
 	now := seg[len(seg)-1].Goroutines
 	line := fmt.Sprintf("sampling %s   %s   total %d (%+d)", p.url, of, now, now-seg[0].Goroutines)
+	if e.Full && e.Why != "" {
+		line += "   full dump: " + e.Why
+	}
 	if lead := report.Leading(r); lead != "" {
 		line += "   leading: " + lead
 	}

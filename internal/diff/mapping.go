@@ -202,3 +202,24 @@ func lineKeyLess(a, b lineKey) bool {
 	}
 	return a.benign < b.benign
 }
+
+// Unmapped returns how many goroutines of a counted snapshot have stacks
+// that no full dump added so far has, leaving out the ignored and the
+// benign ones (a dump's own writer differs between formats): the
+// goroutines whose creation site the series cannot name. A full snapshot
+// has none.
+func (s *Series) Unmapped(snap *parse.Snapshot) int {
+	if snap.Format.HasIDs() {
+		return 0
+	}
+	n := 0
+	for _, st := range snap.Stacks {
+		if s.ignore(st) || !s.filter.IncludeBenign && Benign(st) != "" {
+			continue
+		}
+		if len(s.shapes.sites(countedView(st), st.Cut)) == 0 {
+			n += st.Count
+		}
+	}
+	return n
+}

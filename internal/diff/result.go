@@ -142,6 +142,9 @@ type Result struct {
 	// Timed is set when every snapshot analysed has a time, so PerMinute
 	// is known.
 	Timed bool
+	// FullDumps counts the snapshots analysed that have ids and creators
+	// (debug=2, crash output); the others are counted profiles.
+	FullDumps int
 	// BenignDelta is the change of benign goroutines, which verdicts and
 	// gates leave out.
 	BenignDelta int
@@ -162,19 +165,23 @@ func (s *Series) Result() *Result {
 	n := len(s.metas)
 	r := &Result{Snapshots: s.metas, Start: s.start, Notes: s.notes}
 	seg := s.metas[s.start:]
-	withIDs, restart := 0, false
+	withIDs, restart, lastFull := 0, false, -1
 	r.Timed = len(seg) > 1
 	for i, m := range seg {
 		if m.Format.HasIDs() {
 			withIDs++
+			lastFull = s.start + i
 		}
 		if m.Time.IsZero() {
 			r.Timed = false
 		}
 		restart = restart || i > 0 && m.Restart
 	}
-	r.IDs = len(seg) > 0 && withIDs == len(seg) && !restart
-	if withIDs < len(seg) && len(seg) > 1 {
+	// Survival needs ids at the first snapshot and at a later one: a
+	// watch that samples counted profiles between full dumps (light
+	// sampling) compares its first and last full dumps.
+	r.IDs = len(seg) > 0 && seg[0].Format.HasIDs() && !restart && (lastFull > s.start || len(seg) == 1)
+	if !r.IDs && len(seg) > 1 {
 		for _, m := range seg {
 			if !m.Format.HasIDs() {
 				r.Notes = append(r.Notes, fmt.Sprintf("%s: %s records no goroutine ids, so which goroutines stayed alive is unknown", m.Source, m.Format))
@@ -182,6 +189,7 @@ func (s *Series) Result() *Result {
 			}
 		}
 	}
+	r.FullDumps = withIDs
 
 	spawner := s.spawners()
 	groups := make(map[parse.Site]*group)
@@ -218,7 +226,7 @@ func (s *Series) Result() *Result {
 			site.Delta = site.Counted(last) - site.Counted(s.start)
 		}
 		if r.IDs {
-			g.survival(site, last)
+			g.survival(site, lastFull)
 		}
 		ev := Evidence{Counts: make([]int, len(seg)), Survived: site.Survived, Born: site.Born, BornAlive: site.BornAlive}
 		for i := range seg {
@@ -473,7 +481,7 @@ func (g *group) stack() []parse.Frame {
 }
 
 // survival counts, from the ids of the site's lines, the goroutines of
-// the first snapshot still alive in the last one, the goroutines born
+// the first snapshot still alive in snapshot last (the last with ids), the goroutines born
 // since and how many of those are alive. Only counted goroutines count,
 // but a goroutine that was benign at first (an idle connection that
 // became busy) was not born since.

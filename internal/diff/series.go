@@ -150,7 +150,8 @@ func (s *Series) Add(snap *parse.Snapshot) error {
 			set.AddSet(&st.IDs)
 		}
 		if i > 0 && s.prevIDs {
-			if note, restart := s.restarted(&all, bySite); restart {
+			timed := !snap.Time.IsZero() && !s.metas[i-1].Time.IsZero()
+			if note, restart := s.restarted(&all, bySite, timed); restart {
 				m.Restart = true
 				s.notes = append(s.notes, fmt.Sprintf("%s: %s", snap.Source, note))
 				if s.filter.SplitRestarts {
@@ -301,7 +302,7 @@ func splitStates(states []parse.StateCount, part, whole int) []parse.StateCount 
 // its cache (runtime.newproc1, _GoidCacheBatch): many new ids below the
 // old maximum, with no id changing site, mean the snapshots are in the
 // wrong order.
-func (s *Series) restarted(all *parse.IDSet, bySite map[parse.Site]*parse.IDSet) (string, bool) {
+func (s *Series) restarted(all *parse.IDSet, bySite map[parse.Site]*parse.IDSet, timed bool) (string, bool) {
 	common := s.prev.IntersectLen(all)
 	same := 0
 	for site, ids := range bySite {
@@ -335,6 +336,19 @@ func (s *Series) restarted(all *parse.IDSet, bySite map[parse.Site]*parse.IDSet)
 		})
 		return n
 	}
+	// A restarted process of the same program starts its goroutines in
+	// the same order, so its first ids often belong to the same sites;
+	// after those, it hands out again ids the old process used long ago.
+	// Most of its new goroutines then have ids below the old maximum, and
+	// its own maximum is lower. An earlier snapshot of the same process
+	// looks the same (its goroutines that ended since have such ids):
+	// only snapshots whose times say they are in order are a restart.
+	if back, born := below(all, &s.prev), all.Len()-common; back >= restartMin && 2*back >= born && all.Max() < s.prev.Max() {
+		if timed {
+			return fmt.Sprintf("another process than the snapshot before: %d of its %d new goroutines have ids the one before had used already (the target restarted)%s", back, born, other), true
+		}
+		return fmt.Sprintf("looks older than the snapshot before it: %d of its goroutines have ids below the earlier snapshot's highest and are not in it (are the inputs swapped? or did the target restart?)", back), false
+	}
 	if moved == 0 {
 		if back, fwd := below(all, &s.prev), below(&s.prev, all); back >= swapMin && fwd*8 < back {
 			return fmt.Sprintf("looks older than the snapshot before it: %d of its goroutines have ids below the earlier snapshot's highest and are not in it (are the inputs swapped?)", back), false
@@ -347,6 +361,10 @@ func (s *Series) restarted(all *parse.IDSet, bySite map[parse.Site]*parse.IDSet)
 // the goroutineleak profile's counted formats (its debug=2 lists every
 // goroutine, marking the leaked ones).
 func onlyLeaked(m Meta) bool { return m.Profile == "goroutineleak" && !m.Format.HasIDs() }
+
+// restartMin is how many reused ids, with the other signs, make a
+// restart: more than two P caches hold.
+const restartMin = 32
 
 // swapMin is how many out-of-order new ids make a pair look swapped: more
 // than the P caches of any but the largest machines hold.

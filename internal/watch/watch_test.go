@@ -10,6 +10,7 @@ import (
 
 	"go.uber.org/goleak"
 
+	"github.com/leakscan/leakscan/internal/diff"
 	"github.com/leakscan/leakscan/internal/parse"
 )
 
@@ -197,5 +198,174 @@ func TestRestartSplits(t *testing.T) {
 		if s.Func == "main.listen" {
 			t.Errorf("a site of the process before the restart is analysed: %+v", s)
 		}
+	}
+}
+
+// counted writes the debug=1 profile of what dump(first, n) holds, plus
+// extra goroutines at another site when extra > 0.
+func counted(n, extra int) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "goroutine profile: total %d\n1 @ 0x1 0x2\n#\t0x1\tmain.main+0x1\t/app/main.go:20\n\n", 1+n+extra)
+	if n > 0 {
+		fmt.Fprintf(&b, "%d @ 0x3 0x4\n#\t0x3\tmain.poll+0x1\t/app/leaky.go:14\n\n", n)
+	}
+	if extra > 0 {
+		fmt.Fprintf(&b, "%d @ 0x5 0x6\n#\t0x5\tmain.other+0x1\t/app/other.go:5\n\n", extra)
+	}
+	return b.String()
+}
+
+// withOther adds extra goroutines at other.go to dump(first, n).
+func withOther(first, n, extra int) string {
+	s := dump(first, n)
+	for i := range extra {
+		s += fmt.Sprintf("\ngoroutine %d [select]:\nmain.other()\n\t/app/other.go:5 +0x1\ncreated by main.start2 in goroutine 1\n\t/app/other.go:2 +0x2\n", 5000+i)
+	}
+	return s
+}
+
+// lightTarget serves, at sample k, 16*(k+1) goroutines at leaky.go and,
+// from sample 4 on, 2 at other.go: full dumps from full, counted
+// profiles from count; it counts the calls of each.
+type lightTarget struct {
+	full, count int
+	notServed   bool
+}
+
+func (lt *lightTarget) n(k int) (int, int) {
+	extra := 0
+	if k >= 4 {
+		extra = 2
+	}
+	return 16 * (k + 1), extra
+}
+
+func (lt *lightTarget) fetchers() (Fetcher, Fetcher) {
+	k := 0
+	full := FetchFunc(func(ctx context.Context) (*parse.Snapshot, error) {
+		lt.full++
+		n, extra := lt.n(k)
+		k++
+		return parse.Read(ctx, strings.NewReader(withOther(10, n, extra)), "full", parse.Options{})
+	})
+	count := FetchFunc(func(ctx context.Context) (*parse.Snapshot, error) {
+		lt.count++
+		if lt.notServed {
+			return nil, fmt.Errorf("%w: 404 Not Found", ErrNotServed)
+		}
+		n, extra := lt.n(k)
+		k++
+		return parse.Read(ctx, strings.NewReader(counted(n, extra)), "counted", parse.Options{})
+	})
+	return full, count
+}
+
+// TestLightSampling takes 10 samples: full dumps at the first, when a
+// stack no full dump has appears (sample 5, exactly once), and at the
+// last; counted profiles between; and the same verdict as full sampling.
+func TestLightSampling(t *testing.T) {
+	lt := &lightTarget{}
+	full, count := lt.fetchers()
+	clk := &fakeClock{now: t0}
+	var whys []string
+	sum, err := Run(context.Background(), full, clk, Options{Interval: 30 * time.Second, Samples: 10, Sampling: Light, Counted: count,
+		Observe: func(e Event) {
+			if e.Full {
+				whys = append(whys, fmt.Sprintf("%d %s", e.N, e.Why))
+			}
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "[1 first sample 5 new stacks 10 last sample]"; fmt.Sprint(whys) != want || sum.FullDumps != 3 || lt.full != 3 {
+		t.Errorf("full dumps at %v (%d fetched), want %s", whys, lt.full, want)
+	}
+	if lt.count != 8 {
+		t.Errorf("%d counted profiles fetched, want 8 (samples 2 to 9, and 5 before its full dump)", lt.count)
+	}
+	r := sum.Result
+	if !r.IDs || r.FullDumps != 3 {
+		t.Errorf("ids %v, full dumps %d: survival between the first and last full dumps", r.IDs, r.FullDumps)
+	}
+	for _, s := range r.Sites {
+		if s.Func == "main.start" {
+			if s.Judgement.Verdict != diff.VerdictLeak || s.Judgement.Step != 16 || s.Judgement.StepEvery != 30*time.Second || s.Survived != 16 {
+				t.Errorf("leak site: %+v", s.Judgement)
+			}
+			return
+		}
+	}
+	t.Errorf("no site main.start in %d sites", len(r.Sites))
+}
+
+// TestLightFallsBack: a target that does not serve the counted profile is
+// sampled in full, said once.
+func TestLightFallsBack(t *testing.T) {
+	lt := &lightTarget{notServed: true}
+	full, count := lt.fetchers()
+	clk := &fakeClock{now: t0}
+	fallbacks := 0
+	sum, err := Run(context.Background(), full, clk, Options{Interval: time.Second, Samples: 6, Sampling: Light, Counted: count,
+		Observe: func(e Event) {
+			if e.Fallback != nil {
+				fallbacks++
+			}
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fallbacks != 1 || lt.count != 1 || lt.full != 6 || sum.Sampling != Full || !errors.Is(sum.Fallback, ErrNotServed) {
+		t.Errorf("fallbacks %d, counted %d, full %d, sampling %s, fallback %v", fallbacks, lt.count, lt.full, sum.Sampling, sum.Fallback)
+	}
+}
+
+// TestAutoSampling turns light only for a target as large as
+// AutoThreshold.
+func TestAutoSampling(t *testing.T) {
+	for _, tc := range []struct {
+		n    int
+		want Sampling
+	}{{100, Full}, {AutoThreshold, Light}} {
+		clk := &fakeClock{now: t0}
+		full := FetchFunc(func(ctx context.Context) (*parse.Snapshot, error) {
+			return parse.Read(ctx, strings.NewReader(dump(10, tc.n)), "full", parse.Options{})
+		})
+		count := FetchFunc(func(ctx context.Context) (*parse.Snapshot, error) {
+			return parse.Read(ctx, strings.NewReader(counted(tc.n, 0)), "counted", parse.Options{})
+		})
+		sum, err := Run(context.Background(), full, clk, Options{Interval: time.Second, Samples: 3, Sampling: Auto, Counted: count})
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantFull := 3
+		if tc.want == Light {
+			wantFull = 2 // the first and the last
+		}
+		if sum.Sampling != tc.want || sum.FullDumps != wantFull {
+			t.Errorf("%d goroutines: sampling %s with %d full dumps, want %s with %d", tc.n, sum.Sampling, sum.FullDumps, tc.want, wantFull)
+		}
+	}
+}
+
+// TestLightFallsBackOnFullAnswer: a target whose counted profile URL
+// answers with a full dump anyway is sampled in full from then on.
+func TestLightFallsBackOnFullAnswer(t *testing.T) {
+	clk := &fakeClock{now: t0}
+	k, counts := 0, 0
+	full := FetchFunc(func(ctx context.Context) (*parse.Snapshot, error) {
+		k++
+		return parse.Read(ctx, strings.NewReader(dump(10, 16*k)), "full", parse.Options{})
+	})
+	count := FetchFunc(func(ctx context.Context) (*parse.Snapshot, error) {
+		counts++
+		k++
+		return parse.Read(ctx, strings.NewReader(dump(10, 16*k)), "counted?", parse.Options{})
+	})
+	sum, err := Run(context.Background(), full, clk, Options{Interval: time.Second, Samples: 5, Sampling: Light, Counted: count})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if counts != 1 || sum.Sampling != Full || sum.Fallback == nil || sum.FullDumps != 5 || sum.Taken != 5 {
+		t.Errorf("counted fetched %d times, sampling %s, fallback %v, %d full of %d", counts, sum.Sampling, sum.Fallback, sum.FullDumps, sum.Taken)
 	}
 }

@@ -12,7 +12,9 @@
 // A go test run that fails prints the output of each failed test and of
 // its package (build errors, a panic, a leak check), as go test would; the
 // output of passing tests, fuzzing progress and benchmark lines are not
-// shown. Any other command that fails prints everything it wrote. With
+// shown. Any other command that fails prints everything it wrote; one
+// that exits 77 (automake's "skipped") passes, and its first line says
+// why in the summary. With
 // -tally each step appends its counts to FILE, and -summary prints one
 // line from them:
 //
@@ -32,6 +34,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"time"
 )
 
@@ -126,6 +129,13 @@ func runStep(name string, args []string, verbose bool, stderr io.Writer, progres
 		}
 		err := cmd.Run()
 		rec.OK = err == nil
+		if e, ok := errors.AsType[*exec.ExitError](err); ok && e.ExitCode() == exitSkip {
+			rec.OK = true
+			rec.Skip, _, _ = strings.Cut(strings.TrimSpace(errOut.String()), "\n")
+			if rec.Skip == "" {
+				rec.Skip = "skipped"
+			}
+		}
 		if err != nil && !isExit(err) {
 			fmt.Fprintf(&errOut, "testsum: %s: %v\n", name, err)
 		}
@@ -158,6 +168,10 @@ func runStep(name string, args []string, verbose bool, stderr io.Writer, progres
 	rec.Seconds = time.Since(begin).Seconds()
 	return rec, out.Bytes()
 }
+
+// exitSkip is the status of a check that could not run here, as
+// automake's test harness has it.
+const exitSkip = 77
 
 func isExit(err error) bool {
 	_, ok := errors.AsType[*exec.ExitError](err)

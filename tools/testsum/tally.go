@@ -22,6 +22,7 @@ type record struct {
 	Benchmarks  int       `json:"benchmarks,omitempty"`
 	Fuzzed      []string  `json:"fuzzed,omitempty"`
 	FuzzSeconds float64   `json:"fuzz_seconds,omitempty"` // fuzzing alone, not the build before
+	Skip        string    `json:"skip,omitempty"`         // why the step did not run (exit 77)
 	Start       time.Time `json:"start,omitzero"`
 }
 
@@ -68,7 +69,7 @@ func summarize(recs []record, status int, now time.Time) (string, bool) {
 	var start time.Time
 	var failed []string
 	var checks, packages, passed, skipped, benchmarks, ok int
-	var fuzzed []string
+	var fuzzed, skips []string
 	var fuzzSeconds float64
 	for _, r := range recs {
 		if r.Step == "" {
@@ -81,6 +82,10 @@ func summarize(recs []record, status int, now time.Time) (string, bool) {
 				name += " (" + strings.Join(firstFew(r.Failed, 3), ", ") + ")"
 			}
 			failed = append(failed, name)
+			continue
+		}
+		if r.Skip != "" {
+			skips = append(skips, r.Step+" ("+r.Skip+")")
 			continue
 		}
 		ok++
@@ -130,6 +135,9 @@ func summarize(recs []record, status int, now time.Time) (string, bool) {
 		parts = append(parts, fmt.Sprintf("%s fuzzed %s", strings.Join(fuzzed, ", "),
 			(time.Duration(fuzzSeconds*float64(time.Second))).Round(time.Second)))
 	}
+	if len(skips) > 0 {
+		parts = append(parts, "skipped: "+strings.Join(skips, ", "))
+	}
 	return "make test: ok" + took + ": " + strings.Join(parts, ", "), true
 }
 
@@ -145,6 +153,9 @@ func stepLine(r record) string {
 			line += " (" + strings.Join(firstFew(r.Failed, 3), ", ") + ")"
 		}
 		return line
+	}
+	if r.Skip != "" {
+		return fmt.Sprintf("%s: skipped: %s", r.Step, r.Skip)
 	}
 	line := fmt.Sprintf("%s: ok in %s", r.Step, took)
 	if r.Passed > 0 {

@@ -136,6 +136,13 @@ func TestSteps(t *testing.T) {
 		t.Errorf("a failing step printed %q; want its output, then its line", got)
 	}
 	out.Reset()
+	if code := testsum([]string{"-step", "rules", "--", "sh", "-c", "echo promtool not found; exit 77"}, &out, &errOut); code != 0 {
+		t.Errorf("a skipped step: exit %d, want 0", code)
+	}
+	if got, want := out.String(), "rules: skipped: promtool not found\n"; got != want {
+		t.Errorf("a skipped step printed %q, want %q", got, want)
+	}
+	out.Reset()
 	if code := testsum([]string{"-step", "passes", "--", "sh", "-c", "echo hidden"}, &out, &errOut); code != 0 {
 		t.Errorf("a passing step: exit %d, want 0", code)
 	}
@@ -179,9 +186,10 @@ func TestSummarize(t *testing.T) {
 		{Step: "unit", OK: true, Packages: 3, Passed: 120, Skipped: 2},
 		{Step: "fuzz", OK: true, Packages: 1, Fuzzed: []string{"FuzzRead"}, Seconds: 49.7, FuzzSeconds: 10.4},
 		{Step: "bench", OK: true, Packages: 3, Benchmarks: 7},
+		{Step: "rules", OK: true, Skip: "promtool not found"},
 	}
 	line, ok := summarize(recs, 0, start.Add(185*time.Second))
-	if want := "make test: ok in 3m5s: 2 checks, 120 tests passed (2 skipped) in 3 packages, 7 benchmarks run once, FuzzRead fuzzed 10s"; !ok || line != want {
+	if want := "make test: ok in 3m5s: 2 checks, 120 tests passed (2 skipped) in 3 packages, 7 benchmarks run once, FuzzRead fuzzed 10s, skipped: rules (promtool not found)"; !ok || line != want {
 		t.Errorf("summarize = %q, %v\nwant %q, true", line, ok, want)
 	}
 	recs = append(recs, record{Step: "unit-bench", Failed: []string{"TestA", "TestB", "TestC", "TestD"}})
