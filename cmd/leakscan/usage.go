@@ -195,6 +195,13 @@ func oneFormOfUsage(root *cobra.Command) {
 	root.SetFlagErrorFunc(flagError)
 	root.InitDefaultHelpCmd()
 	root.InitDefaultCompletionCmd()
+	// cobra's shell commands take no argument, and would say so with
+	// cobra's "unknown command "x" for "leakscan completion bash"".
+	if comp, rest, err := root.Find([]string{"completion"}); err == nil && comp != root && len(rest) == 0 {
+		for _, shell := range comp.Commands() {
+			shell.Args = exactArgs(0)
+		}
+	}
 	var walk func(c *cobra.Command)
 	walk = func(c *cobra.Command) {
 		c.SuggestionsMinimumDistance = 2
