@@ -27,9 +27,9 @@ type analysisFlags struct {
 // a series long enough for verdicts.
 func (f *analysisFlags) register(c *cobra.Command, leakGate bool) {
 	fs := c.Flags()
-	fs.IntVar(&f.maxGrowth, "max-growth", -1, "exit 1 if any site grows by more than this many goroutines")
-	fs.IntVar(&f.maxTotalGrowth, "max-total-growth", -1, "exit 1 if the goroutines together (benign and ignored ones left out) grow by more than this")
-	fs.Float64Var(&f.maxRate, "max-rate", -1, "exit 1 if any site grows by more than this many goroutines per minute (needs times)")
+	fs.Var(newGateCount(&f.maxGrowth), "max-growth", "exit 1 if any site grows by more than `N` goroutines")
+	fs.Var(newGateCount(&f.maxTotalGrowth), "max-total-growth", "exit 1 if the goroutines together (benign and ignored ones left out) grow by more than `N`")
+	fs.Var(newGateRate(&f.maxRate), "max-rate", "exit 1 if any site grows by more than `R` goroutines per minute (needs times)")
 	if leakGate {
 		fs.BoolVar(&f.failOnLeak, "fail-on-leak", false, "exit 1 if any site's verdict is leak")
 	}
@@ -97,7 +97,7 @@ func (f *analysisFlags) check(s *streams, res *diff.Result) (gated, error) {
 // line per breach on stderr, and returns a gateError when a limit was
 // crossed.
 func (g gated) finish(s *streams, out *outputFlags, ro report.Options) error {
-	if err := report.Write(s.Out, g.res, g.breaches, ro); err != nil {
+	if err := writeReport(s, g.res, g.breaches, ro); err != nil {
 		return err
 	}
 	if err := out.writeHTML(g.res, g.breaches, ro); err != nil {

@@ -10,9 +10,22 @@ import (
 // exactArgs is cobra.ExactArgs with a message that says what is wanted.
 func exactArgs(n int) cobra.PositionalArgs {
 	return func(c *cobra.Command, args []string) error {
-		if len(args) != n {
-			return fmt.Errorf("%s: want %s, got %d (see %s --help)", c.CommandPath(),
-				plural(n, "argument", "arguments"), len(args), c.CommandPath())
+		switch {
+		case len(args) == n:
+			return nil
+		case n == 0:
+			return usagef("want no arguments, got %d", len(args))
+		}
+		return usagef("want %s, got %d", plural(n, "argument", "arguments"), len(args))
+	}
+}
+
+// minArgs is cobra.MinimumNArgs with a message that says what is wanted:
+// "want at least 1 file, directory or glob".
+func minArgs(n int, what string) cobra.PositionalArgs {
+	return func(c *cobra.Command, args []string) error {
+		if len(args) < n {
+			return usagef("want at least %d %s, got %d", n, what, len(args))
 		}
 		return nil
 	}

@@ -70,7 +70,7 @@ func runDiff(c *cobra.Command, s *streams, opts *diffOptions, args []string) err
 		return err
 	}
 	if opts.interval < 0 {
-		return fmt.Errorf("--interval must not be negative, got %s", opts.interval)
+		return usagef("--interval must not be negative, got %s", opts.interval)
 	}
 	rd, err := opts.input.reader(s)
 	if err != nil {

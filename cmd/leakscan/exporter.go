@@ -129,25 +129,25 @@ func (o *exporterOptions) exporterOptions(s *streams) (exporter.Options, error) 
 	var eo exporter.Options
 	switch {
 	case o.maxConcurrent < 1:
-		return eo, fmt.Errorf("--max-concurrent must be at least 1, got %d", o.maxConcurrent)
+		return eo, usagef("--max-concurrent must be at least 1, got %d", o.maxConcurrent)
 	case o.maxQueue < 0:
-		return eo, fmt.Errorf("--max-queue must not be negative, got %d", o.maxQueue)
+		return eo, usagef("--max-queue must not be negative, got %d", o.maxQueue)
 	case o.maxSites < 1:
-		return eo, fmt.Errorf("--max-sites must be at least 1, got %d", o.maxSites)
+		return eo, usagef("--max-sites must be at least 1, got %d", o.maxSites)
 	case o.fullMax < 0:
-		return eo, fmt.Errorf("--full-max-goroutines must not be negative, got %d", o.fullMax)
+		return eo, usagef("--full-max-goroutines must not be negative, got %d", o.fullMax)
 	case o.timeout <= 0:
-		return eo, fmt.Errorf("--timeout must be positive, got %s", o.timeout)
+		return eo, usagef("--timeout must be positive, got %s", o.timeout)
 	case o.timeoutOffset < 0:
-		return eo, fmt.Errorf("--timeout-offset must not be negative, got %s", o.timeoutOffset)
+		return eo, usagef("--timeout-offset must not be negative, got %s", o.timeoutOffset)
 	}
 	sampling, err := exporter.ParseSampling(o.sampling)
 	if err != nil {
-		return eo, fmt.Errorf("--%w", err)
+		return eo, usagef("--%w", err)
 	}
 	maxBytes, err := parseSize(o.maxBytes)
 	if err != nil {
-		return eo, fmt.Errorf("--max-bytes: %w", err)
+		return eo, usagef("--max-bytes: %w", err)
 	}
 	spawners, err := regexps("--spawner", o.spawner)
 	if err != nil {

@@ -43,7 +43,7 @@ func TestExporterFlags(t *testing.T) {
 		{[]string{"--config", badConfig}, "--config " + badConfig + `: target 1 (match "db:6060"): header 1 is not of the form`},
 		{[]string{"--cacert", filepath.Join(dir, "missing.pem")}, "--cacert"},
 		{[]string{"--listen", busy.Addr().String()}, "--listen " + busy.Addr().String() + ": address already in use"},
-		{[]string{"extra"}, "want 0 arguments, got 1"},
+		{[]string{"extra"}, "want no arguments, got 1"},
 	} {
 		code, stdout, stderr := runLeakscan(t, append([]string{"exporter"}, c.args...)...)
 		if code != exitInput || !strings.Contains(stderr, c.want) || strings.Count(stderr, "\n") != 1 || stdout != "" {

@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"net/http"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -66,15 +67,20 @@ type reader struct {
 	rootCAs  *x509.CertPool
 	verbose  io.Writer // nil without --verbose
 	stdin    bool      // "-" was read already
+
+	// Where a person is watching: what is said to them on stderr.
+	errOut        io.Writer
+	stdinTerminal bool          // stdin is a terminal: say that a dump is awaited
+	progressAfter time.Duration // draw a fetch's progress after this long; 0: never
 }
 
 func (f *inputFlags) reader(s *streams) (*reader, error) {
 	max, err := parseSize(f.maxBytes)
 	if err != nil {
-		return nil, fmt.Errorf("--max-bytes: %w", err)
+		return nil, usagef("--max-bytes: %w", err)
 	}
 	if f.timeout <= 0 {
-		return nil, fmt.Errorf("--timeout must be positive, got %s", f.timeout)
+		return nil, usagef("--timeout must be positive, got %s", f.timeout)
 	}
 	h := http.Header{}
 	for i, kv := range f.headers {
@@ -82,7 +88,7 @@ func (f *inputFlags) reader(s *streams) (*reader, error) {
 		k = strings.TrimSpace(k)
 		if !ok || k == "" || strings.ContainsAny(k, " \t") {
 			// Headers carry secrets: say which -H is wrong, never what it holds.
-			return nil, fmt.Errorf("-H number %d is not of the form \"Name: value\" (its text is not shown)", i+1)
+			return nil, usagef("-H number %d is not of the form \"Name: value\" (its text is not shown)", i+1)
 		}
 		h.Add(k, strings.TrimSpace(v))
 	}
@@ -92,6 +98,13 @@ func (f *inputFlags) reader(s *streams) (*reader, error) {
 		timeout:  f.timeout,
 		maxBytes: max,
 		explicit: f.maxBytesFlag != nil && f.maxBytesFlag.Changed,
+		errOut:   s.Err,
+
+		stdinTerminal: s.InTerminal,
+	}
+	if s.ErrTerminal && !f.verbose {
+		// --verbose says as much, a line per step.
+		r.progressAfter = progressAfter
 	}
 	if f.cacert != "" {
 		if r.rootCAs, err = readCACert(f.cacert); err != nil {
@@ -186,6 +199,10 @@ func (r *reader) open(ctx context.Context, arg string) (*input, error) {
 			return nil, errors.New("stdin (-) can be read only once")
 		}
 		r.stdin = true
+		if r.stdinTerminal {
+			// Nothing was piped in: without a word, leakscan would seem to hang.
+			fmt.Fprintf(r.errOut, "leakscan: waiting for a goroutine dump on stdin (paste it, then %s; Ctrl-C to give up)\n", endOfInput())
+		}
 		r.logf("reading stdin, up to %s (--max-bytes)", formatSize(r.maxBytes))
 		return &input{rc: io.NopCloser(r.in), name: "-", limit: r.maxBytes}, nil
 	}
@@ -226,11 +243,29 @@ func (r *reader) open(ctx context.Context, arg string) (*input, error) {
 	if err != nil {
 		return nil, err
 	}
+	var progress *fetchProgress
+	if r.progressAfter > 0 {
+		progress = startProgress(ctx, r.errOut, fetch.Redact(u), r.progressAfter)
+	}
 	body, err := fetch.Open(ctx, u, r.fetchOptions())
 	if err != nil {
+		if progress != nil {
+			progress.end()
+		}
 		return nil, withFlag(err)
 	}
+	if progress != nil {
+		body = progress.counting(body)
+	}
 	return &input{rc: body, name: fetch.Redact(u), limit: r.maxBytes, live: true}, nil
+}
+
+// endOfInput is the key that ends input typed into a terminal.
+func endOfInput() string {
+	if runtime.GOOS == "windows" {
+		return "Ctrl-Z and Enter"
+	}
+	return "Ctrl-D"
 }
 
 // fetchOptions are the options of every request to a live endpoint.

@@ -22,6 +22,7 @@ func main() {
 		In:          os.Stdin,
 		Out:         os.Stdout,
 		Err:         os.Stderr,
+		InTerminal:  term.IsTerminal(int(os.Stdin.Fd())),
 		Terminal:    terminal,
 		Columns:     columns,
 		ErrTerminal: term.IsTerminal(int(os.Stderr.Fd())),

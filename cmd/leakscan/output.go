@@ -16,25 +16,30 @@ import (
 type outputFlags struct {
 	format string
 	limit  int
+	color  string
 	html   string
 }
 
 func (f *outputFlags) register(c *cobra.Command) {
-	c.Flags().StringVarP(&f.format, "output", "o", "table", "output format: table, json or markdown")
-	c.Flags().IntVar(&f.limit, "top", 0, "show at most this many sites in a table (0: all)")
+	c.Flags().StringVarP(&f.format, "output", "o", "table", outputHelp())
+	_ = c.RegisterFlagCompletionFunc("output", completeFormats)
+	c.Flags().VarP(rowLimit{&f.limit}, "limit", "L", "show at most `N` sites in a table (0: all; --top is the same)")
+	c.Flags().Var(rowLimit{&f.limit}, "top", "the same as --limit")
+	_ = c.Flags().MarkHidden("top")
+	f.color = "auto"
+	c.Flags().Var(choice{&f.color, colorModes}, "color", "`when` to colour the table: auto, always or never; "+
+		"auto colours a terminal unless NO_COLOR is set, and a pipe when CLICOLOR_FORCE is (as for less -R)")
+	_ = c.RegisterFlagCompletionFunc("color", completeColors)
 	c.Flags().StringVar(&f.html, "html", "", "also write the report as one self-contained HTML `file`, with charts")
 }
 
-// options checks the flags and returns the report's options: colour only
-// on a terminal without NO_COLOR, and a table as wide as the terminal
-// (COLUMNS when stdout is not one; else no limit).
+// options checks the flags and returns the report's options: colour as
+// --color says (useColor), and a table as wide as the terminal (COLUMNS
+// when stdout is not one; else no limit).
 func (f *outputFlags) options(s *streams) (report.Options, error) {
 	format, err := report.ParseFormat(f.format)
 	if err != nil {
-		return report.Options{}, err
-	}
-	if f.limit < 0 {
-		return report.Options{}, fmt.Errorf("--top must not be negative")
+		return report.Options{}, usagef("--output: %q is not a format: want %s", f.format, formatNames())
 	}
 	if f.html != "" {
 		if err := checkHTMLPath(f.html); err != nil {
@@ -50,8 +55,11 @@ func (f *outputFlags) options(s *streams) (report.Options, error) {
 	return report.Options{
 		Format: format,
 		Limit:  f.limit,
-		Color:  s.Terminal && s.Getenv("NO_COLOR") == "" && s.Getenv("TERM") != "dumb",
+		Color:  useColor(f.color, s),
 		Width:  width,
+		// Warnings are said on stderr (see writeReport); JSON and
+		// Markdown are documents and keep them.
+		OmitWarnings: format == report.Table,
 	}, nil
 }
 

@@ -4,7 +4,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/leakscan/leakscan/internal/diff"
-	"github.com/leakscan/leakscan/internal/report"
 )
 
 type topOptions struct {
@@ -66,7 +65,7 @@ func runTop(c *cobra.Command, s *streams, opts *topOptions, arg string) error {
 		return err
 	}
 	res := series.Result()
-	if err := report.Write(s.Out, res, nil, ro); err != nil {
+	if err := writeReport(s, res, nil, ro); err != nil {
 		return err
 	}
 	return opts.output.writeHTML(res, nil, ro)

@@ -44,12 +44,7 @@ bad input.`,
 		Example: `  leakscan trend dumps/
   leakscan trend 'dumps/*.pb.gz' --fail-on-leak
   leakscan trend before.txt mid.txt after.txt --interval 1m -o markdown`,
-		Args: func(c *cobra.Command, args []string) error {
-			if len(args) == 0 {
-				return fmt.Errorf("%s: want at least one file, directory or glob (see %s --help)", c.CommandPath(), c.CommandPath())
-			}
-			return nil
-		},
+		Args: minArgs(1, "file, directory or glob"),
 		RunE: func(c *cobra.Command, args []string) error {
 			return runTrend(c, s, &opts, args)
 		},
@@ -57,8 +52,8 @@ bad input.`,
 	opts.input.register(c)
 	opts.output.register(c)
 	opts.analysis.register(c, true)
-	c.Flags().BoolVar(&opts.all, "all", false, "show every site in the table, stable and benign ones too")
 	c.Flags().DurationVar(&opts.interval, "interval", 0, "time between the dumps, for dumps that do not record it")
+	c.Flags().BoolVar(&opts.all, "all", false, "show every site in the table, unchanged and benign ones too")
 	return c
 }
 
@@ -67,8 +62,7 @@ func runTrend(c *cobra.Command, s *streams, opts *trendOptions, args []string) e
 	if err != nil {
 		return err
 	}
-	ro.Trend = true
-	ro.All = opts.all
+	ro.Trend, ro.All = true, opts.all
 	filter, err := opts.analysis.filter()
 	if err != nil {
 		return err
@@ -78,7 +72,7 @@ func runTrend(c *cobra.Command, s *streams, opts *trendOptions, args []string) e
 		return err
 	}
 	if opts.interval < 0 {
-		return fmt.Errorf("--interval must not be negative, got %s", opts.interval)
+		return usagef("--interval must not be negative, got %s", opts.interval)
 	}
 	files, err := expandSources(args)
 	if err != nil {

@@ -25,12 +25,12 @@ type watchOptions struct {
 	input       inputFlags
 	output      outputFlags
 	analysis    analysisFlags
-	all         bool
 	interval    time.Duration
 	duration    time.Duration
 	samples     int
 	save        string
 	leakProfile bool
+	all         bool
 	sampling    string
 }
 
@@ -65,12 +65,12 @@ every sample failed, 130 after Ctrl-C (once the report is printed).`,
 	opts.input.register(c)
 	opts.output.register(c)
 	opts.analysis.register(c, true)
-	c.Flags().BoolVar(&opts.all, "all", false, "show every site in the table, stable and benign ones too")
 	f := c.Flags()
 	f.DurationVar(&opts.interval, "interval", 10*time.Second, "time between samples")
 	f.DurationVar(&opts.duration, "duration", 0, "stop after this long (default: until Ctrl-C or --samples)")
 	f.IntVar(&opts.samples, "samples", 0, "stop after this many samples (default: until Ctrl-C or --duration)")
 	f.StringVar(&opts.save, "save", "", "write every sample into this `dir`ectory as it arrives (created if missing), for leakscan trend")
+	f.BoolVar(&opts.all, "all", false, "show every site in the table, unchanged and benign ones too")
 	f.BoolVar(&opts.leakProfile, "leak-profile", false, "sample the goroutineleak profile (Go 1.27, or 1.26 with GOEXPERIMENT=goroutineleakprofile): every goroutine, with the runtime's proven leaks marked")
 	f.StringVar(&opts.sampling, "sampling", "auto", fmt.Sprintf("full: a full dump (debug=2) every sample, which stops the target's world while every stack is printed; "+
 		"light: the counted profile (debug=1, a short stop) every sample and a full dump only at the first and last sample, "+
@@ -83,8 +83,7 @@ func runWatch(c *cobra.Command, s *streams, opts *watchOptions, target string) e
 	if err != nil {
 		return err
 	}
-	ro.Trend = true
-	ro.All = opts.all
+	ro.Trend, ro.All = true, opts.all
 	filter, err := opts.analysis.filter()
 	if err != nil {
 		return err
@@ -94,17 +93,17 @@ func runWatch(c *cobra.Command, s *streams, opts *watchOptions, target string) e
 	}
 	switch {
 	case opts.interval <= 0:
-		return fmt.Errorf("--interval must be positive, got %s", opts.interval)
+		return usagef("--interval must be positive, got %s", opts.interval)
 	case opts.duration < 0:
-		return fmt.Errorf("--duration must not be negative, got %s", opts.duration)
+		return usagef("--duration must not be negative, got %s", opts.duration)
 	case opts.samples < 0:
-		return fmt.Errorf("--samples must not be negative, got %d", opts.samples)
+		return usagef("--samples must not be negative, got %d", opts.samples)
 	}
 	sampling := watch.Sampling(opts.sampling)
 	switch sampling {
 	case watch.Full, watch.Light, watch.Auto:
 	default:
-		return fmt.Errorf("--sampling: %q is not one of auto, full, light", opts.sampling)
+		return usagef("--sampling: %q is not one of auto, full, light", opts.sampling)
 	}
 	if !isLive(target) {
 		return fmt.Errorf("%s: watch needs a live endpoint (host:port or a URL); leakscan trend reads saved dumps", target)

@@ -208,9 +208,9 @@ func htmlPageOf(r *diff.Result, breaches []diff.Breach, opts Options) (*htmlPage
 		if p.Lead.Text == "" {
 			p.Lead = htmlSentence{Class: "other", Word: "OK", Text: "no site grew"}
 		}
-		p.Lines = clipAll(summary(r, false))
+		p.Lines = clipAll(summary(r, Options{}, false))
 	default:
-		lines := clipAll(summary(r, false))
+		lines := clipAll(summary(r, Options{}, false))
 		p.Lead = htmlSentence{Class: "other", Text: lines[0]}
 		p.Lines = lines[1:]
 	}

@@ -61,6 +61,9 @@ type Options struct {
 	// names are shortened in the middle, never wrapped (see fit). 0 is
 	// no limit. Markdown, JSON and HTML ignore it.
 	Width int
+	// OmitWarnings leaves the snapshots' warnings out of the lines above
+	// a table: the caller says them on stderr. JSON always has them.
+	OmitWarnings bool
 }
 
 // Write renders r, with the gate's breaches (nil when no gate was set),

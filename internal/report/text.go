@@ -19,7 +19,7 @@ const (
 
 // summary is the lines above a table: what was read and, for a change,
 // what moved. For Markdown (md), what comes from the inputs is escaped.
-func summary(r *diff.Result, md bool) []string {
+func summary(r *diff.Result, opts Options, md bool) []string {
 	code, text := proseFuncs(md)
 	var out []string
 	n := len(r.Snapshots)
@@ -80,6 +80,9 @@ func summary(r *diff.Result, md bool) []string {
 			out = append(out, fmt.Sprintf("%s%s ignored (--ignore)", prefix, plural(m.Ignored, "goroutine", "goroutines")))
 		}
 		for _, w := range m.Warnings {
+			if opts.OmitWarnings {
+				break
+			}
 			out = append(out, prefix+"warning: "+text(w))
 		}
 	}
@@ -285,7 +288,7 @@ func note(s *diff.Site) string {
 }
 
 func writeTable(w io.Writer, r *diff.Result, opts Options) error {
-	for _, l := range summary(r, false) {
+	for _, l := range summary(r, opts, false) {
 		if _, err := fmt.Fprintln(w, l); err != nil {
 			return err
 		}
@@ -332,7 +335,7 @@ func writeMarkdown(w io.Writer, r *diff.Result, breaches []diff.Breach, opts Opt
 		title = "Goroutine growth by creation site"
 	}
 	fmt.Fprintf(w, "### %s\n\n", title)
-	for _, l := range summary(r, true) {
+	for _, l := range summary(r, opts, true) {
 		fmt.Fprintf(w, "%s  \n", l)
 	}
 	if len(r.Snapshots) >= 2 {

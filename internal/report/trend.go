@@ -175,6 +175,9 @@ func trendSummary(r *diff.Result, opts Options, md bool) []string {
 	warned := 0
 	for _, m := range seg {
 		for _, w := range m.Warnings {
+			if opts.OmitWarnings {
+				break
+			}
 			if warned++; warned <= maxTrendWarnings {
 				out = append(out, text(m.Source)+": warning: "+text(w))
 			}
