@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -38,6 +39,9 @@ func (f *outputFlags) register(c *cobra.Command) {
 // when stdout is not one; else no limit).
 func (f *outputFlags) options(s *streams) (report.Options, error) {
 	format, err := report.ParseFormat(f.format)
+	if errors.Is(err, report.ErrHTMLToFile) {
+		return report.Options{}, err
+	}
 	if err != nil {
 		return report.Options{}, usagef("--output: %q is not a format: want %s", f.format, formatNames())
 	}

@@ -1,6 +1,7 @@
 package report
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"path"
@@ -25,13 +26,17 @@ const (
 	HTML Format = "html"
 )
 
+// ErrHTMLToFile is ParseFormat's error for "html": the HTML report is a
+// page of its own, written where --html says, never to stdout.
+var ErrHTMLToFile = errors.New("output format html goes to a file: give --html FILE")
+
 // ParseFormat checks a --output value.
 func ParseFormat(s string) (Format, error) {
 	switch f := Format(strings.ToLower(s)); f {
 	case Table, JSON, Markdown:
 		return f, nil
 	case HTML:
-		return "", fmt.Errorf("output format html goes to a file: give --html FILE")
+		return "", ErrHTMLToFile
 	case "md":
 		return Markdown, nil
 	case "text":
