@@ -443,12 +443,12 @@ func decodeResultOfDumps(t *testing.T) *diff.Result {
 	return s.Result()
 }
 
-// TestTrendAll: the table's "not shown (--all, --top)" is a flag trend
+// TestTrendAll: the table's "not shown (--all, --limit)" names flags trend
 // has, and with it every site is shown.
 func TestTrendAll(t *testing.T) {
 	series := "../../testdata/demo/series"
 	code, stdout, _ := runLeakscan(t, "trend", series)
-	if code != exitOK || !strings.Contains(stdout, " not shown (--all, --top)") {
+	if code != exitOK || !strings.Contains(stdout, " not shown (--all, --limit)") {
 		t.Fatalf("exit %d, table without sites hidden:\n%s", code, stdout)
 	}
 	code, all, stderr := runLeakscan(t, "trend", series, "--all")

@@ -175,6 +175,7 @@ func htmlPageOf(r *diff.Result, breaches []diff.Breach, opts Options) (*htmlPage
 		p.Hidden = len(sites) - opts.Limit
 		sites = sites[:opts.Limit]
 	}
+	nm := namesOf(r)
 	anchors := make(map[*diff.Site]string, len(sites))
 	for i, s := range sites {
 		anchors[s] = "site-" + strconv.Itoa(i+1)
@@ -182,7 +183,7 @@ func htmlPageOf(r *diff.Result, breaches []diff.Breach, opts Options) (*htmlPage
 	switch p.View {
 	case "trend":
 		for i, s := range said(r) {
-			sent := htmlSentence{Class: siteClass(s, true), Word: verdictWord(s), Text: clip(Summary(r, s)), Anchor: anchors[s]}
+			sent := htmlSentence{Class: siteClass(s, true), Word: verdictWord(s), Text: clip(summaryOf(r, nm, s)), Anchor: anchors[s]}
 			if i == 0 {
 				p.Lead = sent
 			} else {
@@ -198,7 +199,7 @@ func htmlPageOf(r *diff.Result, breaches []diff.Breach, opts Options) (*htmlPage
 			if i == maxSentences {
 				break
 			}
-			sent := htmlSentence{Class: siteClass(s, false), Word: strings.ToUpper(string(s.Status)), Text: clip(headline(r, s)), Anchor: anchors[s]}
+			sent := htmlSentence{Class: siteClass(s, false), Word: strings.ToUpper(string(s.Status)), Text: clip(headline(r, nm, s)), Anchor: anchors[s]}
 			if i == 0 {
 				p.Lead = sent
 			} else {
@@ -222,7 +223,7 @@ func htmlPageOf(r *diff.Result, breaches []diff.Breach, opts Options) (*htmlPage
 
 	counts := map[string]int{}
 	for _, s := range sites {
-		hs := htmlSiteOf(r, s, p.View == "trend")
+		hs := htmlSiteOf(r, nm, s, p.View == "trend")
 		hs.ID = anchors[s]
 		counts[hs.Class]++
 		p.Sites = append(p.Sites, hs)
@@ -272,7 +273,8 @@ func siteClass(s *diff.Site, trend bool) string {
 	return "other"
 }
 
-func htmlSiteOf(r *diff.Result, s *diff.Site, trend bool) htmlSite {
+func htmlSiteOf(r *diff.Result, nm names, s *diff.Site, trend bool) htmlSite {
+	location := nm.loc
 	hs := htmlSite{Class: siteClass(s, trend)}
 	switch {
 	case len(r.Snapshots) < 2:

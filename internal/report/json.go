@@ -171,8 +171,9 @@ func writeJSON(w io.Writer, r *diff.Result, breaches []diff.Breach, opts Options
 	if len(r.Sites) == 0 {
 		bw.WriteString("[]")
 	}
+	nm := namesOf(r)
 	for i, s := range r.Sites {
-		site, err := json.MarshalIndent(jsonOf(r, s), "    ", "  ")
+		site, err := json.MarshalIndent(jsonOf(r, nm, s), "    ", "  ")
 		if err != nil {
 			return err
 		}
@@ -193,14 +194,14 @@ func writeJSON(w io.Writer, r *diff.Result, breaches []diff.Breach, opts Options
 
 // jsonOf is a site as JSON: the fields of top, and for a series those of
 // the change and the verdict.
-func jsonOf(r *diff.Result, s *diff.Site) any {
+func jsonOf(r *diff.Result, nm names, s *diff.Site) any {
 	js := siteJSON(s)
 	if len(r.Snapshots) < 2 {
 		return js
 	}
 	j := s.Judgement
 	c := jsonChange{jsonSite: js, Delta: s.Delta, Status: string(s.Status), Verdict: string(j.Verdict),
-		Reason: j.Reason, Leak: j.Verdict == diff.VerdictLeak && !s.AllBenign, Summary: Summary(r, s)}
+		Reason: j.Reason, Leak: j.Verdict == diff.VerdictLeak && !s.AllBenign, Summary: summaryOf(r, nm, s)}
 	if j.Step > 0 && j.StepEvery > 0 {
 		step, every := j.Step, j.StepEvery.Seconds()
 		c.Step, c.StepEverySeconds = &step, &every

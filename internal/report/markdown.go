@@ -197,7 +197,7 @@ func writeTrendMarkdown(w io.Writer, r *diff.Result, breaches []diff.Breach, opt
 		out.WriteString(block)
 	}
 	if hidden > 0 {
-		fmt.Fprintf(&out, "\n%s not shown (--all, --top).\n", plural(hidden, "site", "sites"))
+		fmt.Fprintf(&out, "\n%s not shown (--all, --limit).\n", plural(hidden, "site", "sites"))
 	}
 	if s := left.String(); s != "" {
 		fmt.Fprintf(&out, "\n%s\n", s)
@@ -245,7 +245,7 @@ func verdictLine(r *diff.Result) string {
 		}
 	}
 	first := sites[0]
-	line := "**" + verdictWord(first) + "** " + mdEscape(clipCell(Summary(r, first), mdLineWidth))
+	line := "**" + verdictWord(first) + "** " + mdEscape(clipCell(summaryOf(r, namesOf(r), first), mdLineWidth))
 	var more []string
 	if first.Judgement.Verdict == diff.VerdictLeak {
 		leaks--
@@ -307,7 +307,7 @@ func stackBlock(r *diff.Result, s *diff.Site) string {
 	text := code.String()
 	fence := strings.Repeat("`", max(3, longestRun(text, '`')+1))
 	return fmt.Sprintf("\n<details><summary>%s %s</summary>\n\n%s\n%s%s\n\n</details>\n",
-		verdictWord(s), html.EscapeString(clipCell(Summary(r, s), mdLineWidth)), fence, text, fence)
+		verdictWord(s), html.EscapeString(clipCell(summaryOf(r, namesOf(r), s), mdLineWidth)), fence, text, fence)
 }
 
 func writeFrame(b *strings.Builder, prefix string, f parse.Frame) {

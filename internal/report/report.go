@@ -97,32 +97,113 @@ func Write(w io.Writer, r *diff.Result, breaches []diff.Breach, opts Options) er
 // shortFunc drops the import path before the package name:
 // "github.com/acme/x/pipeline.(*Stage).run" → "pipeline.(*Stage).run".
 func shortFunc(fn string) string {
+	fn = funcName(fn)
 	if i := strings.LastIndexByte(fn, '/'); i >= 0 && !strings.Contains(fn[:i], "[") {
 		return fn[i+1:]
 	}
 	return fn
 }
 
-// location is "file.go:441", or "" when unknown.
-func location(file string, line int) string {
+// funcName is a function's name as a reader writes it: the runtime
+// escapes a dot in an import path's last element ("gopkg.in/yaml%2ev3"),
+// which the package's import path spells "gopkg.in/yaml.v3".
+func funcName(fn string) string {
+	return strings.ReplaceAll(fn, "%2e", ".")
+}
+
+// names gives each file of a result its shortest unambiguous name: the
+// base name ("manager.go"), or with as many directories as tell it from
+// the other files of the same base name ("discovery/manager.go" and
+// "notifier/manager.go"), as a real program has several.
+type names struct {
+	short map[string]string // full path → name, for ambiguous base names only
+}
+
+// namesOf looks at every file a report of r may name.
+func namesOf(r *diff.Result) names {
+	byBase := make(map[string]map[string]bool)
+	add := func(file string) {
+		if file == "" {
+			return
+		}
+		b := path.Base(file)
+		if byBase[b] == nil {
+			byBase[b] = make(map[string]bool)
+		}
+		byBase[b][file] = true
+	}
+	for _, s := range r.Sites {
+		add(s.File)
+		add(s.Entry.File)
+		add(s.Creator.File)
+		for _, w := range s.Waits {
+			add(w.Frame.File)
+		}
+		for _, e := range s.Entries {
+			add(e.Frame.File)
+		}
+	}
+	nm := names{short: make(map[string]string)}
+	for _, files := range byBase {
+		if len(files) < 2 {
+			continue
+		}
+		for f := range files {
+			nm.short[f] = uniqueSuffix(f, files)
+		}
+	}
+	return nm
+}
+
+// uniqueSuffix is the fewest last elements of file that no other of
+// files ends in.
+func uniqueSuffix(file string, files map[string]bool) string {
+	parts := strings.Split(file, "/")
+	for n := 2; n <= len(parts); n++ {
+		suffix := strings.Join(parts[len(parts)-n:], "/")
+		unique := true
+		for o := range files {
+			if o != file && (o == suffix || strings.HasSuffix(o, "/"+suffix)) {
+				unique = false
+				break
+			}
+		}
+		if unique {
+			return suffix
+		}
+	}
+	return file
+}
+
+// file is the name of a file in a report.
+func (nm names) file(file string) string {
+	if s, ok := nm.short[file]; ok {
+		return s
+	}
+	return path.Base(file)
+}
+
+// loc is "file.go:441", or "" when unknown.
+func (nm names) loc(file string, line int) string {
 	if file == "" {
 		return ""
 	}
 	if line == 0 {
-		return path.Base(file)
+		return nm.file(file)
 	}
-	return fmt.Sprintf("%s:%d", path.Base(file), line)
+	return fmt.Sprintf("%s:%d", nm.file(file), line)
 }
 
 // siteName names where the goroutines of s were started, in the form
 // "main.(*FileMonitor).pollAllFiles (file_monitor.go:441)".
-func siteName(s *diff.Site, short bool) string {
+func siteName(nm names, s *diff.Site, short bool) string {
 	fn := func(f string) string {
 		if short {
 			return shortFunc(f)
 		}
-		return f
+		return funcName(f)
 	}
+	location := nm.loc
 	switch s.Kind {
 	case parse.KeyHelper:
 		return fmt.Sprintf("%s via %s (%s)", fn(s.Func), fn(s.Creator.Func), location(s.Entry.File, s.Entry.Line))
@@ -140,7 +221,7 @@ func siteName(s *diff.Site, short bool) string {
 
 // waitName is "chan send at file_monitor.go:449", naming the function
 // too when it is not the one the goroutines run.
-func waitName(w diff.Wait, entry string) string {
+func waitName(nm names, w diff.Wait, entry string) string {
 	if w.Frame.Func == "" {
 		return w.State
 	}
@@ -153,12 +234,12 @@ func waitName(w diff.Wait, entry string) string {
 	} else if w.Frame.Func != entry {
 		s += " in " + shortFunc(w.Frame.Func)
 	}
-	return s + " at " + location(w.Frame.File, w.Frame.Line)
+	return s + " at " + nm.loc(w.Frame.File, w.Frame.Line)
 }
 
 // headline says what a growing site did, plainly:
 // "+16 in 30s from main.(*FileMonitor).pollAllFiles (file_monitor.go:441)".
-func headline(r *diff.Result, s *diff.Site) string {
+func headline(r *diff.Result, nm names, s *diff.Site) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%+d", s.Delta)
 	n := len(r.Snapshots) - r.Start
@@ -171,7 +252,7 @@ func headline(r *diff.Result, s *diff.Site) string {
 			fmt.Fprintf(&b, " (%+.1f every %s)", s.PerMinute*step.Minutes(), shortDuration(step))
 		}
 	}
-	fmt.Fprintf(&b, " from %s", siteName(s, false))
+	fmt.Fprintf(&b, " from %s", siteName(nm, s, false))
 	if first := s.Counted(r.Start); s.Survived >= 0 && first > 0 {
 		fmt.Fprintf(&b, "; %d of %d earlier goroutines still alive", s.Survived, first)
 	}
@@ -240,12 +321,13 @@ func BreachLine(r *diff.Result, b diff.Breach) string {
 	if b.Site == nil {
 		return fmt.Sprintf("all sites together grew by %d (limit %d)", int(b.Value), int(b.Limit))
 	}
-	name := siteName(b.Site, false)
+	nm := namesOf(r)
+	name := siteName(nm, b.Site, false)
 	switch b.Rule {
 	case "max-rate":
 		return fmt.Sprintf("%s grew by %.2f per minute (limit %g)", name, b.Value, b.Limit)
 	case "leak":
-		return fmt.Sprintf("leak: %s (--fail-on-leak)", Summary(r, b.Site))
+		return fmt.Sprintf("leak: %s (--fail-on-leak)", summaryOf(r, nm, b.Site))
 	}
 	return fmt.Sprintf("%s grew by %d (limit %d)", name, int(b.Value), int(b.Limit))
 }

@@ -31,6 +31,9 @@ func summary(r *diff.Result, opts Options, md bool) []string {
 			line += ", " + text(m.Profile) + " profile"
 		}
 		out = append(out, line+")")
+		if allByEntry(r.Sites) && !m.Format.HasIDs() {
+			out = append(out, fmt.Sprintf("%s records no creation sites: each site is the function its goroutines run", m.Format))
+		}
 	} else {
 		a, b := r.Snapshots[0], r.Snapshots[n-1]
 		counts := map[diff.Status]int{}
@@ -91,11 +94,12 @@ func summary(r *diff.Result, opts Options, md bool) []string {
 
 // grid builds the table of an inventory or of a change.
 func grid(r *diff.Result, rows []*diff.Site, color bool) table {
-	leaked, minutes := false, false
+	nm, allEntry := namesOf(r), allByEntry(rows)
+	leaked, waited := false, false
 	for _, s := range rows {
 		leaked = leaked || s.Leaked > 0
 		for _, w := range s.Waits {
-			minutes = minutes || w.MaxMinutes > 0
+			waited = waited || w.MaxMinutes > 0
 		}
 	}
 	paint := func(c, s string) string {
@@ -110,25 +114,37 @@ func grid(r *diff.Result, rows []*diff.Site, color bool) table {
 		if leaked {
 			t.col("LEAKED", true, false)
 		}
-		t.col("CREATED BY", false, true)
-		t.col("RUNNING", false, true)
+		t.col("SITE", false, true)
+		if !allEntry {
+			// Without creators the site is the entry function.
+			t.col("ENTRY", false, true)
+		}
 		t.col("WAITING", false, true)
-		if minutes {
+		if waited {
 			t.col("FOR", false, false)
 		}
 		t.col("NOTE", false, true)
 		for _, s := range rows {
 			row := []string{strconv.Itoa(s.Counts[0])}
 			if leaked {
-				row = append(row, zeroBlank(s.Leaked))
+				if cell := zeroBlank(s.Leaked); cell != "" {
+					row = append(row, paint(red, cell))
+				} else {
+					row = append(row, cell)
+				}
 			}
 			alt := make([][]string, len(t.header))
-			alt[len(row)], alt[len(row)+2] = siteShort(s), waitShort(s)
-			row = append(row, createdBy(s), entries(s), waiting(s))
-			if minutes {
+			alt[len(row)] = siteShort(nm, s)
+			row = append(row, siteCell(nm, s))
+			if !allEntry {
+				row = append(row, entries(s))
+			}
+			alt[len(row)] = waitShort(nm, s)
+			row = append(row, waiting(nm, s))
+			if waited {
 				row = append(row, maxWait(s))
 			}
-			t.rows = append(t.rows, append(row, note(s)))
+			t.rows = append(t.rows, append(row, note(s, allEntry)))
 			t.alts = append(t.alts, alt)
 		}
 		return t
@@ -159,18 +175,41 @@ func grid(r *diff.Result, rows []*diff.Site, color bool) table {
 		}
 		row := []string{strconv.Itoa(s.Counted(r.Start)), strconv.Itoa(s.Counted(n - 1)), change}
 		if r.IDs {
-			row = append(row, fmt.Sprintf("%d/%d", s.Survived, s.Counted(r.Start)))
+			row = append(row, ofCount(s.Survived, s.Counted(r.Start)))
 		}
 		if r.Timed {
 			row = append(row, fmt.Sprintf("%+.1f", s.PerMinute))
 		}
+		status := string(s.Status)
+		if s.Status == diff.StatusAccumulating && !s.AllBenign {
+			status = paint(red+bold, status)
+		}
 		alt := make([][]string, len(t.header))
-		alt[len(row)+1], alt[len(row)+2] = siteShort(s), waitShort(s)
-		row = append(row, string(s.Status), siteCell(s), waiting(s), note(s))
+		alt[len(row)+1], alt[len(row)+2] = siteShort(nm, s), waitShort(nm, s)
+		row = append(row, status, siteCell(nm, s), waiting(nm, s), note(s, allEntry))
 		t.rows = append(t.rows, row)
 		t.alts = append(t.alts, alt)
 	}
 	return t
+}
+
+// ofCount says how many of how many: "32 of 32", "-" of none.
+func ofCount(n, of int) string {
+	if of <= 0 && n <= 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%d of %d", n, of)
+}
+
+// allByEntry reports whether no site of rows has a creator: the sites of
+// a counted profile, keyed by entry function.
+func allByEntry(rows []*diff.Site) bool {
+	for _, s := range rows {
+		if s.Kind != parse.KeyEntry {
+			return false
+		}
+	}
+	return len(rows) > 0
 }
 
 func zeroBlank(n int) string {
@@ -181,38 +220,38 @@ func zeroBlank(n int) string {
 }
 
 // createdBy is the site cell: "main.(*FileMonitor).pollAllFiles file_monitor.go:441".
-func createdBy(s *diff.Site) string {
+func createdBy(nm names, s *diff.Site) string {
 	switch {
 	case s.Func == "" || s.Kind == parse.KeyEntry:
 		return "-"
 	case s.Kind == parse.KeyCreatedBy:
-		return shortFunc(s.Func) + " " + location(s.File, s.Line)
+		return shortFunc(s.Func) + " " + nm.loc(s.File, s.Line)
 	}
-	return shortFunc(s.Func) + " " + location(s.Entry.File, s.Entry.Line)
+	return shortFunc(s.Func) + " " + nm.loc(s.Entry.File, s.Entry.Line)
 }
 
 // siteCell names a site in one cell: the go statement, or for a site
 // without a creator the function its goroutines run.
-func siteCell(s *diff.Site) string {
+func siteCell(nm names, s *diff.Site) string {
 	if s.Kind == parse.KeyEntry && s.Func != "" {
-		return shortFunc(s.Func)
+		return entryName(s.Func)
 	}
-	return createdBy(s)
+	return createdBy(nm, s)
 }
 
 // siteShort is the site cell in short, for a narrow terminal: the
 // function's own name and the file:line, then the name alone:
 // "pollAllFiles file_monitor.go:97", "pollAllFiles".
-func siteShort(s *diff.Site) []string {
+func siteShort(nm names, s *diff.Site) []string {
 	switch {
 	case s.Func == "":
 		return nil
 	case s.Kind == parse.KeyEntry:
 		return []string{lastName(s.Func)}
 	case s.Kind == parse.KeyCreatedBy:
-		return []string{lastName(s.Func) + " " + location(s.File, s.Line), lastName(s.Func)}
+		return []string{lastName(s.Func) + " " + nm.loc(s.File, s.Line), lastName(s.Func)}
 	}
-	return []string{lastName(s.Func) + " " + location(s.Entry.File, s.Entry.Line), lastName(s.Func)}
+	return []string{lastName(s.Func) + " " + nm.loc(s.Entry.File, s.Entry.Line), lastName(s.Func)}
 }
 
 // entries is the function a site's goroutines run, and how many others
@@ -235,23 +274,23 @@ func entryName(fn string) string {
 }
 
 // waiting is the main wait of a site and how many others there are.
-func waiting(s *diff.Site) string {
+func waiting(nm names, s *diff.Site) string {
 	if len(s.Waits) == 0 {
 		return ""
 	}
-	w := waitName(s.Waits[0], s.Entry.Func)
-	if len(s.Waits) > 1 {
-		w += fmt.Sprintf(" (%d; +%d more)", s.Waits[0].Count, len(s.Waits)-1)
+	w := waitName(nm, s.Waits[0], s.Entry.Func)
+	if n := len(s.Waits) - 1; n > 0 {
+		w += fmt.Sprintf(" (%d here, %s)", s.Waits[0].Count, plural(n, "other wait", "other waits"))
 	}
 	return w
 }
 
 // waitShort is the waiting cell in short: the main wait alone.
-func waitShort(s *diff.Site) []string {
+func waitShort(nm names, s *diff.Site) []string {
 	if len(s.Waits) < 2 {
 		return nil
 	}
-	return []string{waitName(s.Waits[0], s.Entry.Func)}
+	return []string{waitName(nm, s.Waits[0], s.Entry.Func)}
 }
 
 func maxWait(s *diff.Site) string {
@@ -259,20 +298,32 @@ func maxWait(s *diff.Site) string {
 	for _, w := range s.Waits {
 		m = max(m, w.MaxMinutes)
 	}
-	if m == 0 {
+	return minutes(m)
+}
+
+// minutes prints the runtime's "N minutes" in the unit a reader wants:
+// 45m, 32h, 3d.
+func minutes(m int) string {
+	switch {
+	case m == 0:
 		return ""
+	case m < 60:
+		return fmt.Sprintf("%dm", m)
+	case m < 48*60:
+		return fmt.Sprintf("%dh", m/60)
 	}
-	return fmt.Sprintf("%dm", m)
+	return fmt.Sprintf("%dd", m/(24*60))
 }
 
 // note says how a site was keyed when it is not by "created by", and why
-// it is benign.
-func note(s *diff.Site) string {
+// it is benign. When no site of the table has a creator (allEntry: a
+// counted profile), the table says it once above instead.
+func note(s *diff.Site, allEntry bool) string {
 	var parts []string
-	switch s.Kind {
-	case parse.KeyHelper:
+	switch {
+	case s.Kind == parse.KeyHelper:
 		parts = append(parts, "via "+shortFunc(s.Creator.Func))
-	case parse.KeyEntry:
+	case s.Kind == parse.KeyEntry && !allEntry:
 		parts = append(parts, "no creator")
 	}
 	if s.Cut {
@@ -288,6 +339,7 @@ func note(s *diff.Site) string {
 }
 
 func writeTable(w io.Writer, r *diff.Result, opts Options) error {
+	nm := namesOf(r)
 	for _, l := range summary(r, opts, false) {
 		if _, err := fmt.Fprintln(w, l); err != nil {
 			return err
@@ -298,7 +350,7 @@ func writeTable(w io.Writer, r *diff.Result, opts Options) error {
 			if i == 3 {
 				break
 			}
-			line := headline(r, s)
+			line := headline(r, nm, s)
 			if opts.Color {
 				line = bold + line + normal
 			}
@@ -320,9 +372,9 @@ func writeTable(w io.Writer, r *diff.Result, opts Options) error {
 	}
 	if hidden > 0 {
 		if len(r.Snapshots) < 2 {
-			fmt.Fprintf(w, "%s not shown (--top)\n", plural(hidden, "site", "sites"))
+			fmt.Fprintf(w, "%s not shown (--limit)\n", plural(hidden, "site", "sites"))
 		} else {
-			fmt.Fprintf(w, "%s not shown (--all, --top)\n", plural(hidden, "site", "sites"))
+			fmt.Fprintf(w, "%s not shown (--all, --limit)\n", plural(hidden, "site", "sites"))
 		}
 	}
 	// Breaches go to stderr, from the command: not repeated here.
@@ -335,6 +387,7 @@ func writeMarkdown(w io.Writer, r *diff.Result, breaches []diff.Breach, opts Opt
 		title = "Goroutine growth by creation site"
 	}
 	fmt.Fprintf(w, "### %s\n\n", title)
+	nm := namesOf(r)
 	for _, l := range summary(r, opts, true) {
 		fmt.Fprintf(w, "%s  \n", l)
 	}
@@ -343,7 +396,7 @@ func writeMarkdown(w io.Writer, r *diff.Result, breaches []diff.Breach, opts Opt
 			if i == 3 {
 				break
 			}
-			fmt.Fprintf(w, "**%s**  \n", mdEscape(headline(r, s)))
+			fmt.Fprintf(w, "**%s**  \n", mdEscape(headline(r, nm, s)))
 		}
 	}
 	if len(breaches) > 0 {

@@ -20,8 +20,11 @@ import (
 //	+16 every 30s from main.(*FileMonitor).pollAllFiles (file_monitor.go:441)
 //	+3.2/min from main.(*searcher).handleSearch (search.go:56)
 //	stable at 8 from main.startRenderPool (pool.go:35)
-func Summary(r *diff.Result, s *diff.Site) string {
-	return change(r, s) + " from " + siteName(s, false)
+func Summary(r *diff.Result, s *diff.Site) string { return summaryOf(r, namesOf(r), s) }
+
+// summaryOf is Summary with the result's file names at hand.
+func summaryOf(r *diff.Result, nm names, s *diff.Site) string {
+	return change(r, s) + " from " + siteName(nm, s, false)
 }
 
 // change says how a site's count moved: by steps, at a rate, or what it
@@ -71,7 +74,7 @@ func peak(counts []int, s *diff.Site, start int) int {
 // where the goroutines wait and for how long.
 //
 //	112 → 176 in 2m0s; all 64 new goroutines still alive; blocked in chan send at file_monitor.go:449 for up to 2 minutes
-func detail(r *diff.Result, s *diff.Site) string {
+func detail(r *diff.Result, nm names, s *diff.Site) string {
 	first, last := s.Counted(r.Start), s.Counted(len(s.Counts)-1)
 	parts := []string{fmt.Sprintf("%d → %d", first, last)}
 	if r.Timed {
@@ -89,7 +92,7 @@ func detail(r *diff.Result, s *diff.Site) string {
 	}
 	if len(s.Waits) > 0 {
 		w := s.Waits[0]
-		d := "blocked in " + waitName(w, s.Entry.Func)
+		d := "blocked in " + waitName(nm, w, s.Entry.Func)
 		if w.MaxMinutes > 0 {
 			d += " for up to " + plural(w.MaxMinutes, "minute", "minutes")
 		}
@@ -159,6 +162,9 @@ func trendSummary(r *diff.Result, opts Options, md bool) []string {
 		line += "; sites: " + strings.Join(parts, ", ")
 	}
 	out := []string{line}
+	if allByEntry(r.Sites) {
+		out = append(out, "the dumps record no creation sites: each site is the function its goroutines run")
+	}
 	if r.Start > 0 {
 		when := text(r.Snapshots[r.Start].Source)
 		if t := r.Snapshots[r.Start].Time; !t.IsZero() {
@@ -232,6 +238,7 @@ const trendLargest = 10
 // trendGrid builds a series' table; its sparklines are at most spark
 // characters wide.
 func trendGrid(r *diff.Result, rows []*diff.Site, color bool, spark int) table {
+	nm, allEntry := namesOf(r), allByEntry(rows)
 	var t table
 	t.col("VERDICT", false, false)
 	t.col("FIRST", true, false)
@@ -262,11 +269,11 @@ func trendGrid(r *diff.Result, rows []*diff.Site, color bool, spark int) table {
 			row = append(row, fmt.Sprintf("%+.1f", s.PerMinute))
 		}
 		if r.IDs {
-			row = append(row, fmt.Sprintf("%d/%d", s.BornAlive, s.Born))
+			row = append(row, ofCount(s.BornAlive, s.Born))
 		}
 		alt := make([][]string, len(row)+3)
-		alt[len(row)], alt[len(row)+1] = siteShort(s), waitShort(s)
-		row = append(row, siteCell(s), waiting(s), note(s))
+		alt[len(row)], alt[len(row)+1] = siteShort(nm, s), waitShort(nm, s)
+		row = append(row, siteCell(nm, s), waiting(nm, s), note(s, allEntry))
 		t.rows = append(t.rows, row)
 		t.alts = append(t.alts, alt)
 	}
@@ -291,16 +298,17 @@ func zeroDash(n int) string {
 }
 
 func writeTrendTable(w io.Writer, r *diff.Result, opts Options) error {
+	nm := namesOf(r)
 	sites := said(r)
 	for _, s := range sites {
-		line := fmt.Sprintf("%-8s %s", verdictWord(s), Summary(r, s))
+		line := fmt.Sprintf("%-8s %s", verdictWord(s), summaryOf(r, nm, s))
 		if opts.Color && s.Judgement.Verdict == diff.VerdictLeak {
 			line = red + bold + line + normal
 		}
 		if _, err := fmt.Fprintln(w, line); err != nil {
 			return err
 		}
-		fmt.Fprintf(w, "%-8s %s\n", "", detail(r, s))
+		fmt.Fprintf(w, "%-8s %s\n", "", detail(r, nm, s))
 	}
 	if len(sites) == 0 {
 		fmt.Fprintln(w, "no site grows")
@@ -316,7 +324,7 @@ func writeTrendTable(w io.Writer, r *diff.Result, opts Options) error {
 		}
 	}
 	if hidden > 0 {
-		fmt.Fprintf(w, "%s not shown (--all, --top)\n", plural(hidden, "site", "sites"))
+		fmt.Fprintf(w, "%s not shown (--all, --limit)\n", plural(hidden, "site", "sites"))
 	}
 	return nil
 }
