@@ -203,23 +203,23 @@ func lineKeyLess(a, b lineKey) bool {
 	return a.benign < b.benign
 }
 
-// Unmapped returns how many goroutines of a counted snapshot have stacks
-// that no full dump added so far has, leaving out the ignored and the
-// benign ones (a dump's own writer differs between formats): the
-// goroutines whose creation site the series cannot name. A full snapshot
-// has none.
-func (s *Series) Unmapped(snap *parse.Snapshot) int {
+// Unmapped returns the stacks of a counted snapshot that no full dump
+// added so far has, by the signature of their frames, leaving out the
+// ignored and the benign ones (a dump's own writer differs between
+// formats): the stacks whose creation site the series cannot name. A
+// full snapshot has none.
+func (s *Series) Unmapped(snap *parse.Snapshot) []uint64 {
 	if snap.Format.HasIDs() {
-		return 0
+		return nil
 	}
-	n := 0
+	var out []uint64
 	for _, st := range snap.Stacks {
 		if s.ignore(st) || !s.filter.IncludeBenign && Benign(st) != "" {
 			continue
 		}
-		if len(s.shapes.sites(countedView(st), st.Cut)) == 0 {
-			n += st.Count
+		if frames := countedView(st); len(s.shapes.sites(frames, st.Cut)) == 0 {
+			out = append(out, frameHash(frames))
 		}
 	}
-	return n
+	return out
 }

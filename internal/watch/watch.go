@@ -156,7 +156,7 @@ func Run(ctx context.Context, f Fetcher, clk Clock, opts Options) (*Summary, err
 	filter.SplitRestarts = true
 	series := diff.NewSeries(filter)
 	sum := &Summary{}
-	s := &sampler{f: f}
+	s := &sampler{f: f, tried: make(map[uint64]bool)}
 	planned := opts.Samples
 	if opts.Duration > 0 {
 		n := int(opts.Duration/opts.Interval) + 1
@@ -265,6 +265,10 @@ func Run(ctx context.Context, f Fetcher, clk Clock, opts Options) (*Summary, err
 // sampler takes one sample in the way the sampling mode wants.
 type sampler struct {
 	f Fetcher
+	// tried holds the counted stacks that a full dump taken for them
+	// did not place: a dump the runtime cut at 64 MiB lacks its last
+	// goroutines, and another dump would lack them again.
+	tried map[uint64]bool
 }
 
 // take fetches a full dump when the mode or needFull asks for one, else
@@ -290,14 +294,22 @@ func (s *sampler) take(ctx context.Context, opts Options, mode Sampling, needFul
 	case err != nil:
 		return nil, err
 	}
-	if series.Unmapped(snap) > 0 {
-		if opts.Dropped != nil {
-			opts.Dropped(snap)
-		}
-		ev.Full, ev.Why = true, "new stacks"
-		return s.f.Fetch(ctx)
+	fresh := false
+	unmapped := series.Unmapped(snap)
+	for _, k := range unmapped {
+		fresh = fresh || !s.tried[k]
 	}
-	return snap, nil
+	if !fresh {
+		return snap, nil
+	}
+	if opts.Dropped != nil {
+		opts.Dropped(snap)
+	}
+	for _, k := range unmapped {
+		s.tried[k] = true
+	}
+	ev.Full, ev.Why = true, "new stacks"
+	return s.f.Fetch(ctx)
 }
 
 // ErrNotServed is what a Counted fetcher's error wraps when the target

@@ -369,3 +369,26 @@ func TestLightFallsBackOnFullAnswer(t *testing.T) {
 		t.Errorf("counted fetched %d times, sampling %s, fallback %v, %d full of %d", counts, sum.Sampling, sum.Fallback, sum.FullDumps, sum.Taken)
 	}
 }
+
+// TestLightWithCutDumps: full dumps that never show some goroutines (the
+// runtime cuts a dump at 64 MiB, the last goroutines with it) are taken
+// once for the stacks they cannot place, not at every sample.
+func TestLightWithCutDumps(t *testing.T) {
+	clk := &fakeClock{now: t0}
+	k, fulls := 0, 0
+	full := FetchFunc(func(ctx context.Context) (*parse.Snapshot, error) {
+		fulls++
+		k++
+		return parse.Read(ctx, strings.NewReader(dump(10, 16*k)), "full", parse.Options{})
+	})
+	count := FetchFunc(func(ctx context.Context) (*parse.Snapshot, error) {
+		k++
+		return parse.Read(ctx, strings.NewReader(counted(16*k, 5)), "counted", parse.Options{})
+	})
+	if _, err := Run(context.Background(), full, clk, Options{Interval: time.Second, Samples: 10, Sampling: Light, Counted: count}); err != nil {
+		t.Fatal(err)
+	}
+	if fulls != 3 {
+		t.Errorf("%d full dumps, want 3: the first, one for the stack no dump has, the last", fulls)
+	}
+}
