@@ -105,6 +105,12 @@ func runTrend(c *cobra.Command, s *streams, opts *trendOptions, args []string) e
 		if err != nil {
 			return err
 		}
+		if strings.HasSuffix(f, cutExt) && !savedTime(f).IsZero() {
+			// A full dump the runtime cut, which watch took for the
+			// creation sites of the counted profiles beside it.
+			series.Learn(snap)
+			continue
+		}
 		switch {
 		case !named[i].IsZero():
 			snap.Time = named[i]
@@ -140,7 +146,7 @@ func permute[T any](xs []T, idx []int) []T {
 }
 
 // savedName matches the names watch --save gives samples.
-var savedName = regexp.MustCompile(`^goroutine-(\d{8}T\d{6}\.\d{3}Z)(?:-\d+)?\.(?:txt|debug1\.txt|pb|pb\.gz)$`)
+var savedName = regexp.MustCompile(`^goroutine-(\d{8}T\d{6}\.\d{3}Z)(?:-\d+)?\.(?:txt|debug1\.txt|cut\.txt|pb|pb\.gz)$`)
 
 // savedTime returns the time in a name watch --save gave, or zero.
 func savedTime(file string) time.Time {

@@ -134,7 +134,7 @@ func runWatch(c *cobra.Command, s *streams, opts *watchOptions, target string) e
 		Filter: filter, Observe: p.observe, Sampling: sampling,
 	}
 	if saver != nil {
-		wo.Kept, wo.Dropped = saver.keep, saver.drop
+		wo.Kept, wo.Dropped, wo.Learnt = saver.keep, saver.drop, saver.learnt
 	}
 	if cu, ok := countedURL(u); ok {
 		wo.Counted = watch.FetchFunc(func(ctx context.Context) (*parse.Snapshot, error) {
@@ -298,8 +298,20 @@ func (sv *saver) close() {
 // savedLayout is the time in a saved sample's name.
 const savedLayout = "20060102T150405.000Z"
 
+// learnt keeps a full dump that the runtime cut, which light sampling
+// took for its sites only: .cut.txt, which trend learns from and does not
+// count.
+func (sv *saver) learnt(snap *parse.Snapshot) error { return sv.keepAs(snap, cutExt) }
+
+// cutExt ends the name of a saved full dump that the runtime cut.
+const cutExt = ".cut.txt"
+
 // keep moves a snapshot's bytes into place.
-func (sv *saver) keep(snap *parse.Snapshot) error {
+func (sv *saver) keep(snap *parse.Snapshot) error { return sv.keepAs(snap, "") }
+
+// keepAs moves a snapshot's bytes into place under a name ending in ext,
+// or in the extension of its format when ext is empty.
+func (sv *saver) keepAs(snap *parse.Snapshot, ext string) error {
 	tmp := sv.pending[snap]
 	if tmp == nil {
 		return nil
@@ -308,17 +320,19 @@ func (sv *saver) keep(snap *parse.Snapshot) error {
 	if err := tmp.Sync(); err != nil {
 		return fmt.Errorf("--save %s: %w", sv.dir, err)
 	}
-	ext := ".txt"
-	switch snap.Format {
-	case parse.FormatDebug1:
+	switch {
+	case ext != "":
+	case snap.Format == parse.FormatDebug1:
 		// A counted profile of light sampling; the full dumps are .txt.
 		ext = ".debug1.txt"
-	case parse.FormatProto:
+	case snap.Format == parse.FormatProto:
 		ext = ".pb"
 		var magic [2]byte
 		if _, err := tmp.ReadAt(magic[:], 0); err == nil && bytes.Equal(magic[:], []byte{0x1f, 0x8b}) {
 			ext = ".pb.gz"
 		}
+	default:
+		ext = ".txt"
 	}
 	base := "goroutine-" + snap.Time.UTC().Format(savedLayout)
 	for n := 0; ; n++ {

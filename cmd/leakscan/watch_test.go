@@ -456,3 +456,56 @@ func TestTrendAll(t *testing.T) {
 		t.Errorf("trend --all: exit %d, %s\n%s", code, stderr, all)
 	}
 }
+
+// TestTrendLearnsFromCutDumps reads a directory light sampling of a large
+// target leaves: a full dump the runtime cut (.cut.txt) beside counted
+// profiles. The cut dump names the sites, the profiles count.
+func TestTrendLearnsFromCutDumps(t *testing.T) {
+	dumps, dir := t.TempDir(), t.TempDir()
+	if err := writeDumps(dumps); err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	name := func(d time.Duration, ext string) string {
+		return filepath.Join(dir, "goroutine-"+t0.Add(d).Format(savedLayout)+ext)
+	}
+	full, err := os.ReadFile(filepath.Join(dumps, "before.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for file, data := range map[string][]byte{
+		name(0, cutExt):                       full[:len(full)-10],
+		name(time.Millisecond, ".debug1.txt"): nil,
+		name(30*time.Second, ".debug1.txt"):   nil,
+	} {
+		if data == nil {
+			src := "before.debug1.txt"
+			if strings.Contains(file, "T000030") {
+				src = "after.debug1.txt"
+			}
+			if data, err = os.ReadFile(filepath.Join(dumps, src)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := os.WriteFile(file, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	code, stdout, stderr := runLeakscan(t, "trend", dir, "-o", "json")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	r := decodeReport(t, stdout)
+	if len(r.Snapshots) != 2 {
+		t.Errorf("%d snapshots, want the 2 counted profiles (the cut dump is learnt from)", len(r.Snapshots))
+	}
+	for _, s := range r.Sites {
+		if strings.HasSuffix(s.Creator, ".spawnGrowing") {
+			if fmt.Sprint(s.Counts) != "[3 7]" {
+				t.Errorf("spawnGrowing counts %v, want [3 7]", s.Counts)
+			}
+			return
+		}
+	}
+	t.Errorf("no site keyed by its creator spawnGrowing:\n%s", stdout)
+}

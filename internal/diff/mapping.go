@@ -203,6 +203,33 @@ func lineKeyLess(a, b lineKey) bool {
 	return a.benign < b.benign
 }
 
+// Learn takes the stacks of a full dump for their creation sites only,
+// to map the stacks of counted profiles by, without counting its
+// goroutines: a dump the runtime cut at 64 MiB lacks its last goroutines,
+// so its counts are short, and a counted profile of the same moment
+// counts them instead.
+func (s *Series) Learn(snap *parse.Snapshot) {
+	if !snap.Format.HasIDs() {
+		return
+	}
+	i := len(s.metas)
+	for _, st := range snap.Stacks {
+		if s.ignore(st) {
+			continue
+		}
+		k := lineKey{site: st.Site, entry: st.Entry.Func}
+		callee := st.Callee()
+		k.callee = callee.Func
+		if !s.filter.IncludeBenign {
+			k.benign = Benign(st)
+		}
+		s.shapes.add(st, k, i, st.Count)
+		if s.lines[k] == nil {
+			s.lines[k] = &line{key: k, creator: st.Creator, entry: st.Entry, callee: callee, seen: -1}
+		}
+	}
+}
+
 // Unmapped returns the stacks of a counted snapshot that no full dump
 // added so far has, by the signature of their frames, leaving out the
 // ignored and the benign ones (a dump's own writer differs between

@@ -193,7 +193,7 @@ func (s *Series) Result() *Result {
 
 	spawner := s.spawners()
 	groups := make(map[parse.Site]*group)
-	for _, m := range s.members(r, withIDs > 0 && withIDs < len(seg)) {
+	for _, m := range s.members(r, withIDs < len(seg) && (withIDs > 0 || len(s.shapes.exact) > 0)) {
 		keyed := m.keyed
 		k := keyed.key.site
 		creator, entry := keyed.creator, keyed.entry
@@ -370,6 +370,8 @@ func (g *group) add(m *member) {
 		}
 	}
 	switch {
+	case l.seen < 0:
+		// A line of a dump only learnt from (Series.Learn): no counts.
 	case l.seen > g.latest:
 		g.latest, g.leaked = l.seen, m.leaked[l.seen]
 	case l.seen == g.latest:
@@ -383,7 +385,7 @@ func (g *group) entries() ([]Entry, parse.Frame) {
 	var out []Entry
 	for _, m := range g.members {
 		c := 0
-		if m.l.seen == g.latest {
+		if m.l.seen == g.latest && g.latest >= 0 {
 			c = m.counts[m.l.seen]
 		}
 		entry := m.entry
@@ -432,7 +434,7 @@ func (g *group) benign() (string, bool) {
 func (g *group) waits() []Wait {
 	var ws []Wait
 	for _, m := range g.members {
-		if m.l.seen != g.latest {
+		if m.l.seen != g.latest || m.l.seen < 0 {
 			continue
 		}
 		// A member with part of a line's goroutines has that part of

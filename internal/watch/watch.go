@@ -94,6 +94,10 @@ type Options struct {
 	// from Kept fails the sample.
 	Kept    func(*parse.Snapshot) error
 	Dropped func(*parse.Snapshot)
+	// Learnt, if set, is called with every full dump the runtime cut at
+	// 64 MiB that light sampling took for its sites only (Series.Learn),
+	// the counts coming from a counted profile.
+	Learnt func(*parse.Snapshot) error
 }
 
 // Event is one sample, taken or failed.
@@ -278,7 +282,13 @@ type sampler struct {
 func (s *sampler) take(ctx context.Context, opts Options, mode Sampling, needFull bool, series *diff.Series, ev *Event) (*parse.Snapshot, error) {
 	if mode == Full || mode == Auto || needFull {
 		ev.Full = true
-		return s.f.Fetch(ctx)
+		snap, err := s.f.Fetch(ctx)
+		if err != nil || mode != Light || !snap.Truncated {
+			return snap, err
+		}
+		// The runtime cut the dump at 64 MiB: its sites serve to map
+		// the stacks of a counted profile, which counts every goroutine.
+		return s.counted(ctx, opts, series, snap, ev)
 	}
 	snap, err := opts.Counted.Fetch(ctx)
 	switch {
@@ -294,6 +304,32 @@ func (s *sampler) take(ctx context.Context, opts Options, mode Sampling, needFul
 	case err != nil:
 		return nil, err
 	}
+	return s.placed(ctx, opts, series, snap, ev)
+}
+
+// counted learns the sites of a full dump the runtime cut, and takes a
+// counted profile to count with instead.
+func (s *sampler) counted(ctx context.Context, opts Options, series *diff.Series, cut *parse.Snapshot, ev *Event) (*parse.Snapshot, error) {
+	series.Learn(cut)
+	if opts.Learnt != nil {
+		if err := opts.Learnt(cut); err != nil {
+			return nil, err
+		}
+	}
+	ev.Why += "; cut at 64 MiB, counted by the counted profile"
+	snap, err := opts.Counted.Fetch(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, k := range series.Unmapped(snap) {
+		s.tried[k] = true
+	}
+	return snap, nil
+}
+
+// placed returns a counted profile whose stacks the series can place, or
+// takes a full dump for stacks it cannot, once per stack.
+func (s *sampler) placed(ctx context.Context, opts Options, series *diff.Series, snap *parse.Snapshot, ev *Event) (*parse.Snapshot, error) {
 	fresh := false
 	unmapped := series.Unmapped(snap)
 	for _, k := range unmapped {
@@ -309,7 +345,11 @@ func (s *sampler) take(ctx context.Context, opts Options, mode Sampling, needFul
 		s.tried[k] = true
 	}
 	ev.Full, ev.Why = true, "new stacks"
-	return s.f.Fetch(ctx)
+	full, err := s.f.Fetch(ctx)
+	if err != nil || !full.Truncated {
+		return full, err
+	}
+	return s.counted(ctx, opts, series, full, ev)
 }
 
 // ErrNotServed is what a Counted fetcher's error wraps when the target

@@ -392,3 +392,41 @@ func TestLightWithCutDumps(t *testing.T) {
 		t.Errorf("%d full dumps, want 3: the first, one for the stack no dump has, the last", fulls)
 	}
 }
+
+// TestLightWithTruncatedDumps: full dumps the runtime cut at 64 MiB
+// give their sites, and counted profiles the counts.
+func TestLightWithTruncatedDumps(t *testing.T) {
+	clk := &fakeClock{now: t0}
+	k, learnt := 0, 0
+	full := FetchFunc(func(ctx context.Context) (*parse.Snapshot, error) {
+		k++
+		text := dump(10, 16*k)
+		// Cut inside the last goroutine, as the runtime's 64 MiB limit
+		// cuts a large dump.
+		return parse.Read(ctx, strings.NewReader(text[:len(text)-12]), "full", parse.Options{})
+	})
+	count := FetchFunc(func(ctx context.Context) (*parse.Snapshot, error) {
+		k++
+		return parse.Read(ctx, strings.NewReader(counted(16*k, 0)), "counted", parse.Options{})
+	})
+	sum, err := Run(context.Background(), full, clk, Options{Interval: 30 * time.Second, Samples: 8, Sampling: Light, Counted: count,
+		Learnt: func(*parse.Snapshot) error { learnt++; return nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := sum.Result
+	for _, m := range r.Snapshots {
+		if m.Format != parse.FormatDebug1 {
+			t.Errorf("a %s snapshot in the series: want counted ones only", m.Format)
+		}
+	}
+	if learnt != 2 || sum.FullDumps != 2 {
+		t.Errorf("%d dumps learnt from, %d full dumps: want the first and the last", learnt, sum.FullDumps)
+	}
+	for _, s := range r.Sites {
+		if s.Func == "main.start" && s.Judgement.Step == 16 {
+			return
+		}
+	}
+	t.Errorf("the leak is not keyed by its creation site with its steps: %+v", r.Sites)
+}
