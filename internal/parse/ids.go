@@ -17,11 +17,16 @@ import (
 // while ids are added; the sets of a Snapshot are complete and may be read
 // concurrently.
 type IDSet struct {
-	cs []idContainer // sorted by key, unless index is set; nil while n <= 1
-	n  int
-	// one is the only id while n == 1 and cs is nil: most stacks of a
-	// dump with many distinct stacks have a single goroutine.
+	n int
+	// one is the only id while n == 1 and m is nil: most stacks of a dump
+	// with many distinct stacks have a single goroutine, and a set of one
+	// costs no more than the IDSet itself.
 	one uint64
+	m   *idMany // the containers of a set that had two ids or more
+}
+
+type idMany struct {
+	cs []idContainer // sorted by key, unless index is set
 	// index maps container keys to their place in cs once ids stopped
 	// arriving in increasing order of containers (sparse ids out of
 	// order), so that a new container is never inserted into the middle
@@ -51,7 +56,7 @@ func (s *IDSet) Add(id uint64) { s.insert(id) }
 
 // insert adds id and reports whether it was new.
 func (s *IDSet) insert(id uint64) bool {
-	if s.cs == nil {
+	if s.m == nil {
 		switch {
 		case s.n == 0:
 			s.one, s.n = id, 1
@@ -62,9 +67,17 @@ func (s *IDSet) insert(id uint64) bool {
 		// A second id: from here on, containers.
 		first := s.one
 		s.n, s.one = 0, 0
-		s.cs = make([]idContainer, 0, 1)
+		s.m = &idMany{cs: make([]idContainer, 0, 1)}
 		s.insert(first)
 	}
+	if s.m.insert(id) {
+		s.n++
+		return true
+	}
+	return false
+}
+
+func (s *idMany) insert(id uint64) bool {
 	key, low := id>>16, uint16(id)
 	last := len(s.cs) - 1
 	var i int
@@ -99,18 +112,18 @@ func (s *IDSet) insert(id uint64) bool {
 			s.index[key] = int32(i)
 		}
 	}
-	if s.cs[i].add(low) {
-		s.n++
-		return true
-	}
-	return false
+	return s.cs[i].add(low)
 }
 
 // settle sorts the containers of a set that indexed them.
 func (s *IDSet) settle() {
-	if s.index == nil {
+	if s.m == nil || s.m.index == nil {
 		return
 	}
+	s.m.settle()
+}
+
+func (s *idMany) settle() {
 	sort.Slice(s.cs, func(i, j int) bool { return s.cs[i].key < s.cs[j].key })
 	s.index = nil
 }
@@ -163,9 +176,13 @@ func (c *idContainer) len() int {
 
 // Has reports whether id is in the set.
 func (s *IDSet) Has(id uint64) bool {
-	if s.cs == nil {
+	if s.m == nil {
 		return s.n == 1 && s.one == id
 	}
+	return s.m.has(id)
+}
+
+func (s *idMany) has(id uint64) bool {
 	key, low := id>>16, uint16(id)
 	var c *idContainer
 	if s.index != nil {
@@ -194,10 +211,10 @@ func (s *IDSet) AddSet(t *IDSet) {
 	switch {
 	case t.n == 0 || s == t:
 		return
-	case t.cs == nil:
+	case t.m == nil:
 		s.insert(t.one)
 		return
-	case s.cs == nil:
+	case s.m == nil:
 		one, had := s.one, s.n == 1
 		*s = t.clone()
 		if had {
@@ -207,37 +224,38 @@ func (s *IDSet) AddSet(t *IDSet) {
 	}
 	s.settle()
 	t.settle()
-	merged := make([]idContainer, 0, len(s.cs)+len(t.cs))
+	a, b := s.m.cs, t.m.cs
+	merged := make([]idContainer, 0, len(a)+len(b))
 	n := 0
 	i, j := 0, 0
-	for i < len(s.cs) || j < len(t.cs) {
+	for i < len(a) || j < len(b) {
 		var c idContainer
 		switch {
-		case j == len(t.cs) || i < len(s.cs) && s.cs[i].key < t.cs[j].key:
-			c = s.cs[i]
+		case j == len(b) || i < len(a) && a[i].key < b[j].key:
+			c = a[i]
 			i++
-		case i == len(s.cs) || t.cs[j].key < s.cs[i].key:
-			c = t.cs[j].clone()
+		case i == len(a) || b[j].key < a[i].key:
+			c = b[j].clone()
 			j++
 		default:
-			c = s.cs[i]
-			c.union(&t.cs[j])
+			c = a[i]
+			c.union(&b[j])
 			i++
 			j++
 		}
 		n += c.len()
 		merged = append(merged, c)
 	}
-	s.cs, s.n = merged, n
+	s.m.cs, s.n = merged, n
 }
 
 func (s *IDSet) clone() IDSet {
-	s.settle()
 	out := IDSet{n: s.n, one: s.one}
-	if s.cs != nil {
-		out.cs = make([]idContainer, len(s.cs))
-		for i := range s.cs {
-			out.cs[i] = s.cs[i].clone()
+	if s.m != nil {
+		s.settle()
+		out.m = &idMany{cs: make([]idContainer, len(s.m.cs))}
+		for i := range s.m.cs {
+			out.m.cs[i] = s.m.cs[i].clone()
 		}
 	}
 	return out
@@ -291,15 +309,15 @@ func (c *idContainer) union(d *idContainer) {
 
 // Each calls fn for every id in increasing order.
 func (s *IDSet) Each(fn func(id uint64)) {
-	if s.cs == nil {
+	if s.m == nil {
 		if s.n == 1 {
 			fn(s.one)
 		}
 		return
 	}
 	s.settle()
-	for i := range s.cs {
-		c := &s.cs[i]
+	for i := range s.m.cs {
+		c := &s.m.cs[i]
 		base := c.key << 16
 		if c.bits == nil {
 			for _, v := range c.array {
@@ -320,20 +338,21 @@ func (s *IDSet) Each(fn func(id uint64)) {
 // IntersectLen returns how many ids s and t have in common.
 func (s *IDSet) IntersectLen(t *IDSet) int {
 	switch {
-	case s.cs == nil:
+	case s.m == nil:
 		if s.n == 1 && t.Has(s.one) {
 			return 1
 		}
 		return 0
-	case t.cs == nil:
+	case t.m == nil:
 		return t.IntersectLen(s)
 	}
 	s.settle()
 	t.settle()
 	n := 0
 	i, j := 0, 0
-	for i < len(s.cs) && j < len(t.cs) {
-		a, b := &s.cs[i], &t.cs[j]
+	sc, tc := s.m.cs, t.m.cs
+	for i < len(sc) && j < len(tc) {
+		a, b := &sc[i], &tc[j]
 		switch {
 		case a.key < b.key:
 			i++

@@ -93,7 +93,7 @@ func TestIDSetCompact(t *testing.T) {
 		s.Add(id)
 	}
 	bytes := 0
-	for _, c := range s.cs {
+	for _, c := range s.m.cs {
 		bytes += 2*len(c.array) + 8*len(c.bits)
 	}
 	if bytes > 200_000 {
