@@ -34,10 +34,16 @@ unit:
 	$(GO) test -race -count=1 ./...
 	cd bench && $(GO) test -count=1 ./...
 
-# A few seconds of fuzzing on every run, so the fuzz target cannot rot;
-# `make fuzz` runs longer.
+# A few seconds of each fuzz target on every run, so none can rot;
+# `make fuzz` runs longer. FuzzRead feeds the same bytes through every
+# read path and requires the same snapshot.
+PARSE_FUZZ = FuzzRead FuzzIDSet
+
 fuzz-smoke:
-	$(GO) test -run '^$$' -fuzz '^FuzzRead$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 2s ./internal/parse
+	@for f in $(PARSE_FUZZ); do \
+		echo "$(GO) test -run '^$$' -fuzz '^$$f$$' -fuzztime $(FUZZTIME) ./internal/parse"; \
+		$(GO) test -run '^$$' -fuzz "^$${f}\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 2s ./internal/parse || exit 1; \
+	done
 
 fuzz:
 	$(MAKE) fuzz-smoke FUZZTIME=5m

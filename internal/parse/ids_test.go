@@ -170,3 +170,71 @@ func TestIDSetSmall(t *testing.T) {
 		t.Errorf("one id plus two: Len %d", u.Len())
 	}
 }
+
+// FuzzIDSet applies the operations the bytes spell to sets and to maps,
+// ids dense, sparse and of every magnitude, in any order: the sets must
+// agree with the maps, and Each must yield their ids in order.
+func FuzzIDSet(f *testing.F) {
+	f.Add([]byte{0, 1, 2, 3, 4, 5, 6, 7, 8, 9})
+	f.Add([]byte{200, 1, 0, 0, 255, 255, 255, 255, 7, 9, 3, 1})
+	f.Fuzz(func(t *testing.T, ops []byte) {
+		var sets [2]IDSet
+		maps := [2]map[uint64]bool{{}, {}}
+		var id uint64
+		for i := 0; i+1 < len(ops); i += 2 {
+			op, arg := ops[i], uint64(ops[i+1])
+			k := int(op & 1)
+			switch op >> 5 {
+			case 0, 1, 2: // near the last id, as goroutines started in a loop
+				id += arg
+			case 3: // another container
+				id = id&^0xffff + arg<<16
+			case 4: // far away
+				id = arg << 40
+			case 5: // a burst of consecutive ids, enough for a bitmap
+				for j := range uint64(arg) * 40 {
+					sets[k].Add(id + j)
+					maps[k][id+j] = true
+				}
+				continue
+			case 6: // union
+				sets[k].AddSet(&sets[1-k])
+				for x := range maps[1-k] {
+					maps[k][x] = true
+				}
+				continue
+			case 7:
+				id -= arg << 16
+			}
+			sets[k].Add(id)
+			maps[k][id] = true
+		}
+		common := 0
+		for x := range maps[0] {
+			if maps[1][x] {
+				common++
+			}
+		}
+		if got := sets[0].IntersectLen(&sets[1]); got != common {
+			t.Errorf("IntersectLen = %d, want %d", got, common)
+		}
+		for k := range sets {
+			if sets[k].Len() != len(maps[k]) {
+				t.Errorf("set %d: Len %d, want %d", k, sets[k].Len(), len(maps[k]))
+			}
+			n, prev := 0, uint64(0)
+			sets[k].Each(func(x uint64) {
+				if n > 0 && x <= prev || !maps[k][x] {
+					t.Fatalf("set %d: Each yields %d after %d", k, x, prev)
+				}
+				prev = x
+				n++
+			})
+			for x := range maps[k] {
+				if !sets[k].Has(x) || sets[k].Has(x+1) != maps[k][x+1] {
+					t.Fatalf("set %d: Has(%d) wrong", k, x)
+				}
+			}
+		}
+	})
+}

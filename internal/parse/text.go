@@ -36,7 +36,7 @@ type textParser struct {
 
 	// blocks maps the bytes that identify a well-formed block's stack
 	// (see quickBlock) to the stack, for stacks seen more than once.
-	blocks  map[string]*Stack
+	blocks  map[string]quickStack
 	key     []byte
 	fnLines []int32 // start and end of each function line of a block
 
@@ -280,7 +280,8 @@ func (p *textParser) quickBlock(chunk []byte) int {
 	if end < 0 {
 		return 0
 	}
-	if s := p.blocks[string(p.key)]; s != nil && p.sameFuncs(s, chunk, creator) {
+	if q := p.blocks[string(p.key)]; q.s != nil && p.sameFuncs(q, chunk, creator) {
+		s := q.s
 		h, ok := parseHeader(header)
 		if !ok {
 			return 0
@@ -307,24 +308,46 @@ func (p *textParser) quickBlock(chunk []byte) int {
 	}
 	if p.st == stOutside && p.lastStack != nil && !p.lastNew && p.r.nwarn == nwarn {
 		if p.blocks == nil {
-			p.blocks = make(map[string]*Stack)
+			p.blocks = make(map[string]quickStack)
 		}
-		p.blocks[string(p.key)] = p.lastStack
+		p.blocks[string(p.key)] = newQuickStack(p.lastStack)
 	}
 	return end + 1
 }
 
+// quickStack is a stack quickBlock knows, with the names of its functions
+// and its creator one after the other, each ended by '\n', so that a block
+// is checked against them without reaching into the frames.
+type quickStack struct {
+	s     *Stack
+	names string
+}
+
+func newQuickStack(s *Stack) quickStack {
+	var b strings.Builder
+	for _, f := range s.Frames {
+		b.WriteString(f.Func)
+		b.WriteByte('\n')
+	}
+	b.WriteString(s.Creator.Func)
+	b.WriteByte('\n')
+	return quickStack{s, b.String()}
+}
+
 // sameFuncs reports whether the function lines of the block at the start
 // of chunk (p.fnLines, and "created by" at offset creator) name the
-// functions of s, as the state machine would read them: a function ends
+// functions of q, as the state machine would read them: a function ends
 // at the last '(' of its line.
-func (p *textParser) sameFuncs(s *Stack, chunk []byte, creator int) bool {
-	if len(p.fnLines) != 2*len(s.Frames) || (creator >= 0) != (s.Creator.Func != "") {
+func (p *textParser) sameFuncs(q quickStack, chunk []byte, creator int) bool {
+	if len(p.fnLines) != 2*len(q.s.Frames) || (creator >= 0) != (q.s.Creator.Func != "") {
 		return false
 	}
-	for i := range s.Frames {
-		line := chunk[p.fnLines[2*i]:p.fnLines[2*i+1]]
-		fn := s.Frames[i].Func
+	names := q.names
+	for i := 0; i < len(p.fnLines); i += 2 {
+		line := chunk[p.fnLines[i]:p.fnLines[i+1]]
+		j := strings.IndexByte(names, '\n')
+		fn := names[:j]
+		names = names[j+1:]
 		if len(line) <= len(fn) || string(line[:len(fn)]) != fn || line[len(fn)] != '(' ||
 			bytes.IndexByte(line[len(fn)+1:], '(') >= 0 {
 			return false
@@ -336,7 +359,7 @@ func (p *textParser) sameFuncs(s *Stack, chunk []byte, creator int) bool {
 		if i := bytes.Index(line, []byte(" in goroutine ")); i >= 0 {
 			line = line[:i]
 		}
-		if string(line) != s.Creator.Func {
+		if len(names) != len(line)+1 || names[:len(line)] != string(line) {
 			return false
 		}
 	}
