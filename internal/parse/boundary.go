@@ -46,8 +46,16 @@ var (
 	preambleWindow = 1 << 20
 )
 
-// maxCtx bounds the lines that findCut examines around a candidate.
-const maxCtx = 4 << 10
+// readAhead is how far past its end a region is read first.
+const readAhead = 16 << 10
+
+// maxCtx bounds the lines that findCut examines around a candidate, and
+// ctxBefore is how many bytes before a candidate it reads: the line
+// before and the newline that starts it.
+const (
+	maxCtx    = 4 << 10
+	ctxBefore = maxCtx + 2
+)
 
 // cleaner removes what log pipelines add to each line: a log prefix
 // learnt from the first goroutine header, and ANSI colour codes.
@@ -83,8 +91,8 @@ func (c *cleaner) isBlank(line []byte) bool {
 
 // findCut returns the index in buf of the first cut at or after from and
 // before limit (limit < 0: no limit). buf holds the input from offset
-// base on; the caller keeps at least maxCtx+1 bytes of buf before from
-// (or buf starts the input), so that the line before a candidate can be
+// base on; the caller keeps at least ctxBefore bytes of buf before from
+// (or buf starts the text), so that the line before a candidate can be
 // read. eof says buf ends the input.
 //
 // When it finds none it returns -1 and resume: every candidate before
@@ -132,7 +140,7 @@ func (c *cleaner) cutAt(buf []byte, base int64, p int, eof bool) (ok, decided bo
 		return false, true // the input's start is no cut: the first unit begins there
 	}
 	// 1. After a blank line.
-	lo := max(p-2-maxCtx, 0)
+	lo := max(p-ctxBefore, 0)
 	q := bytes.LastIndexByte(buf[lo:p-1], '\n')
 	switch {
 	case q >= 0:
@@ -183,10 +191,10 @@ func blockFollows(next, after []byte) bool {
 	return ok
 }
 
-// isFuncLine recognises "pkg.F(0x1, {0x2, 0x3})" and "pkg.G(...)": the
-// function name ends at the last '(', as arguments never contain one.
+// isFuncLine recognises "pkg.F(0x1, {0x2, 0x3})" and "pkg.G(...)", as
+// frameLine reads them (see funcEnd).
 func isFuncLine(t []byte) bool {
-	return len(t) > 0 && t[len(t)-1] == ')' && !hasPrefix(t, "created by ") && bytes.LastIndexByte(t, '(') > 0
+	return len(t) > 0 && t[len(t)-1] == ')' && !hasPrefix(t, "created by ") && funcEnd(t) > 0
 }
 
 // parseLocation reads a location line, trimmed:
@@ -244,9 +252,6 @@ func headerLine(text []byte) (start, end int, prefix []byte, ansi, ok bool) {
 		line := text[start : end-1]
 		if n := len(line); n > 0 && line[n-1] == '\r' {
 			line = line[:n-1]
-		}
-		if len(line) > maxCtx {
-			continue
 		}
 		ansi = bytes.IndexByte(line, 0x1b) >= 0
 		if ansi {

@@ -66,6 +66,7 @@ type committer struct {
 
 	mu      sync.Mutex
 	err     error
+	stop    chan struct{} // closed with the first error: nothing waits for a commit then
 	next    int
 	waiting map[int]*unitResult
 
@@ -95,7 +96,7 @@ type committer struct {
 func newCommitter(ctx context.Context, maxStacks int, shared bool, lines0 int) *committer {
 	return &committer{
 		ctx: ctx, maxStacks: maxStacks, shared: shared, lines: lines0,
-		waiting: make(map[int]*unitResult), gen: 1, sinceOK: true,
+		waiting: make(map[int]*unitResult), gen: 1, sinceOK: true, stop: make(chan struct{}),
 	}
 }
 
@@ -128,10 +129,29 @@ func (c *committer) submit(r *unitResult) error {
 // fail records the first error of a reader or worker.
 func (c *committer) fail(err error) {
 	c.mu.Lock()
+	c.setErr(err)
+	c.mu.Unlock()
+}
+
+// setErr records the first error; c.mu is held.
+func (c *committer) setErr(err error) {
 	if c.err == nil {
 		c.err = err
+		close(c.stop)
 	}
-	c.mu.Unlock()
+}
+
+// take waits until fewer than a few units wait to be committed, and
+// holds a place for one more; it fails once the read failed.
+func (c *committer) take() error {
+	select {
+	case c.tokens <- struct{}{}:
+		return nil
+	case <-c.stop:
+		return c.failed()
+	case <-c.ctx.Done():
+		return c.ctx.Err()
+	}
 }
 
 func (c *committer) failed() error {
@@ -155,8 +175,8 @@ func (c *committer) apply(u *unitResult) {
 		r.cause, c.pendingCause = c.pendingCause, ""
 		c.fold(r)
 		if c.folded++; c.folded%4096 == 0 {
-			if err := c.ctx.Err(); err != nil && c.err == nil {
-				c.err = err
+			if err := c.ctx.Err(); err != nil {
+				c.setErr(err)
 			}
 		}
 		if c.err != nil {
@@ -283,7 +303,7 @@ func (c *committer) global(ws *Stack) *Stack {
 	ws.global = ws
 	c.stacks = append(c.stacks, ws)
 	if c.maxStacks > 0 && len(c.stacks) > c.maxStacks {
-		c.err = fmt.Errorf("%w: more than %d", ErrTooManyStacks, c.maxStacks)
+		c.setErr(fmt.Errorf("%w: more than %d", ErrTooManyStacks, c.maxStacks))
 		return nil
 	}
 	return ws

@@ -383,7 +383,7 @@ func TestLongLine(t *testing.T) {
 	text := "preamble " + strings.Repeat("x", 5000) + "\n\n" + twoBlocks
 	withSizes(1<<10, 512, 2048, func() {
 		snap, err := readAll(t, []byte(text), everyPaths, Options{})
-		if err != nil || snap.Goroutines != 2 {
+		if err != nil || snap.Goroutines != 2 || len(snap.Warnings) != 1 || !strings.Contains(snap.Warnings[0], "line 1: line longer than 2 KiB") {
 			t.Errorf("%v, %+v", err, snap)
 		}
 	})
@@ -545,3 +545,40 @@ func (c *cancelAtEOFAt) ReadAt(p []byte, off int64) (int, error) {
 
 func (c *cancelAtEOFAt) Seek(off int64, whence int) (int64, error) { return c.ra.Seek(off, whence) }
 func (c *cancelAtEOFAt) Size() int64                               { return c.size }
+
+// failingAt is an input that fails once reading reaches offset at.
+type failingAt struct {
+	*bytes.Reader
+	at int64
+}
+
+var errDisk = errors.New("disk on fire")
+
+func (f failingAt) ReadAt(p []byte, off int64) (int, error) {
+	if off+int64(len(p)) > f.at {
+		return 0, errDisk
+	}
+	return f.Reader.ReadAt(p, off)
+}
+
+// TestReadErrors fails reading a file and a stream in the middle: Read
+// returns the error, whatever the workers were doing.
+func TestReadErrors(t *testing.T) {
+	dump := []byte(synthDump(40000, 7, 2, 1))
+	for _, workers := range []int{1, 2, 8} {
+		for _, at := range []int64{int64(len(dump)) / 3, int64(len(dump)) - 100} {
+			_, err := Read(context.Background(), failingAt{bytes.NewReader(dump), at}, "in", Options{Workers: workers})
+			if !errors.Is(err, errDisk) {
+				t.Errorf("file failing at %d, %d workers: error %v", at, workers, err)
+			}
+			r := io.MultiReader(bytes.NewReader(dump[:at]), iotestErr{})
+			if _, err := Read(context.Background(), r, "in", Options{Workers: workers}); !errors.Is(err, errDisk) {
+				t.Errorf("stream failing at %d, %d workers: error %v", at, workers, err)
+			}
+		}
+	}
+}
+
+type iotestErr struct{}
+
+func (iotestErr) Read([]byte) (int, error) { return 0, errDisk }

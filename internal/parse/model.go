@@ -113,7 +113,8 @@ type Snapshot struct {
 	// add up to it. Thread stacks ("goroutine 0") are not goroutines.
 	Goroutines int
 	// Cause is the first line of the crash that produced the dump
-	// ("panic: ...", "fatal error: ...", "SIGQUIT: quit"), if any.
+	// ("panic: ...", "fatal error: ...", "SIGQUIT: quit"), if any: of
+	// the last dump, for text that holds several (see EarlierDumps).
 	Cause string
 	// Truncated is set when the input stops inside a goroutine, as the
 	// runtime does silently at 64 MiB of debug=2 text.

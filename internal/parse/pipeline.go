@@ -183,7 +183,7 @@ func (sp *splitter) run(head []byte) error {
 		if cut >= 0 {
 			target = nextTarget(base + int64(cut))
 			// Keep what the next search needs to see before its target.
-			keep := max(0, min(cut, int(target-base))-maxCtx-1)
+			keep := max(0, min(cut, int(target-base))-ctxBefore)
 			nb := sp.fresh(buf[keep:])
 			if err := sp.sink.piece(buf[pieceAt:cut], buf); err != nil {
 				return err
@@ -208,7 +208,7 @@ func (sp *splitter) run(head []byte) error {
 			// A unit longer than the buffer (one giant block): hand over
 			// what belongs to it for sure, keep the rest.
 			decided := min(from, len(buf))
-			keep := max(0, decided-maxCtx-1)
+			keep := max(0, decided-ctxBefore)
 			nb := sp.fresh(buf[keep:])
 			if err := sp.sink.piece(buf[pieceAt:decided], buf); err != nil {
 				return err
@@ -315,13 +315,7 @@ func (s *parSink) end(eof bool) error {
 // send hands the current unit to a worker once fewer than a few units
 // wait to be committed.
 func (s *parSink) send() error {
-	select {
-	case s.c.tokens <- struct{}{}:
-	case <-s.ctx.Done():
-		return s.ctx.Err()
-	}
-	if err := s.c.failed(); err != nil {
-		<-s.c.tokens
+	if err := s.c.take(); err != nil {
 		return err
 	}
 	select {
@@ -331,6 +325,8 @@ func (s *parSink) send() error {
 	case <-s.ctx.Done():
 		<-s.c.tokens
 		return s.ctx.Err()
+	case <-s.c.stop:
+		return s.c.failed()
 	}
 }
 
@@ -356,7 +352,7 @@ func readTextRegions(ctx context.Context, in *io.SectionReader, st textStart, op
 	workers := textWorkers(opts, n)
 	c := newCommitter(ctx, opts.MaxStacks, workers > 1, st.lines)
 	if workers == 1 {
-		rr := &regionReader{in: text, p: newTextParser(newBuilder(), st.clean, opts.Each)}
+		rr := &regionReader{ctx: ctx, in: text, p: newTextParser(newBuilder(), st.clean, opts.Each)}
 		for k := range n {
 			if err := ctx.Err(); err != nil {
 				return nil, err
@@ -378,15 +374,13 @@ func readTextRegions(ctx context.Context, in *io.SectionReader, st textStart, op
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	for range workers {
-		rr := &regionReader{in: text, p: newTextParser(newBuilder(), st.clean, nil)}
+		rr := &regionReader{ctx: ctx, in: text, p: newTextParser(newBuilder(), st.clean, nil)}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for c.failed() == nil {
-				select {
-				case c.tokens <- struct{}{}:
-				case <-ctx.Done():
-					c.fail(ctx.Err())
+				if err := c.take(); err != nil {
+					c.fail(err)
 					return
 				}
 				k := next.Add(1) - 1
@@ -412,6 +406,7 @@ func readTextRegions(ctx context.Context, in *io.SectionReader, st textStart, op
 // regionReader reads the unit of region k of the text: from the first
 // cut at or after k*unitSize to the first at or after (k+1)*unitSize.
 type regionReader struct {
+	ctx context.Context
 	in  *io.SectionReader
 	p   *textParser
 	buf []byte
@@ -421,8 +416,10 @@ func (rr *regionReader) read(k int64) (*unitResult, error) {
 	size := rr.in.Size()
 	lo := k * int64(unitSize)
 	hi := min(lo+int64(unitSize), size)
-	base := max(lo-maxCtx-1, 0)
-	end := min(hi+int64(pieceSize), size)
+	base := max(lo-ctxBefore, 0)
+	// The cut after a region is mostly a few lines past its end: read a
+	// little ahead, and pieceSize at a time when that is not enough.
+	end := min(hi+int64(min(pieceSize, readAhead)), size)
 	buf, err := readAt(rr.in, rr.buf[:0], base, end)
 	rr.buf = buf
 	if err != nil {
@@ -468,7 +465,10 @@ func (rr *regionReader) read(k int64) (*unitResult, error) {
 		if p.err != nil {
 			return nil, p.err
 		}
-		keep := max(0, decided-maxCtx-1)
+		if err := rr.ctx.Err(); err != nil {
+			return nil, err
+		}
+		keep := max(0, decided-ctxBefore)
 		buf = buf[:copy(buf, buf[keep:])]
 		base += int64(keep)
 		start, from = decided-keep, resume-keep
@@ -490,7 +490,7 @@ func readAt(in *io.SectionReader, buf []byte, from, to int64) ([]byte, error) {
 		// input).
 		room := need
 		if in.Size() > int64(need) {
-			room = max(need, unitSize+2*pieceSize+2*maxCtx)
+			room = max(need, unitSize+2*pieceSize+2*ctxBefore)
 		}
 		grown := make([]byte, need, room)
 		copy(grown, buf)

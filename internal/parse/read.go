@@ -144,7 +144,7 @@ func readInput(ctx context.Context, src *limitReader, in *io.SectionReader, opts
 	}
 
 	// Text: leading blank lines are counted, not read.
-	off, lines, head, eof, err := skipBlankLines(head, eof, src)
+	off, lines, head, eof, err := skipBlankLines(ctx, head, eof, src)
 	if err != nil {
 		return nil, err
 	}
@@ -162,7 +162,7 @@ func readInput(ctx context.Context, src *limitReader, in *io.SectionReader, opts
 		return snap, checkStacks(snap, opts)
 	}
 	first := head[:min(len(head), 4096):min(len(head), 4096)]
-	st, buffered, eof, err := learn(head, eof, src)
+	st, buffered, eof, err := learn(ctx, head, eof, src)
 	if err != nil {
 		return nil, err
 	}
@@ -219,8 +219,11 @@ func readUpTo(r io.Reader, buf []byte, n int) ([]byte, bool, error) {
 // their bytes and lines, and the text from its first line that is not
 // blank (at least sniffSize bytes of it, or all), without holding the
 // blank lines however many there are.
-func skipBlankLines(head []byte, eof bool, src io.Reader) (off int64, lines int, text []byte, _ bool, err error) {
+func skipBlankLines(ctx context.Context, head []byte, eof bool, src io.Reader) (off int64, lines int, text []byte, _ bool, err error) {
 	for {
+		if err := ctx.Err(); err != nil {
+			return 0, 0, nil, false, err
+		}
 		i := 0
 		for i < len(head) && (head[i] == ' ' || head[i] == '\t' || head[i] == '\r' || head[i] == '\n') {
 			i++
@@ -254,7 +257,7 @@ func skipBlankLines(head []byte, eof bool, src io.Reader) (off int64, lines int,
 // line that holds a goroutine header, which tells the log prefix of every
 // line. It holds no more than preambleWindow of text before that line,
 // and returns the text from where reading starts (st.skip) on.
-func learn(head []byte, eof bool, src io.Reader) (st textStart, text []byte, _ bool, err error) {
+func learn(ctx context.Context, head []byte, eof bool, src io.Reader) (st textStart, text []byte, _ bool, err error) {
 	buf := head
 	var base int64 // offset of buf[0] in the text
 	lines := 0     // before buf
@@ -292,6 +295,9 @@ func learn(head []byte, eof bool, src io.Reader) (st textStart, text []byte, _ b
 		}
 		if eof {
 			return textStart{}, nil, true, nil
+		}
+		if err := ctx.Err(); err != nil {
+			return textStart{}, nil, false, err
 		}
 		// Lines that start more than preambleWindow before scan are more
 		// than that before any header to come: drop them.

@@ -190,8 +190,9 @@ func (p *textParser) addCarry(b []byte) {
 
 func (p *textParser) lineDone(raw []byte) {
 	p.line++
-	if len(raw) > maxLine {
-		raw = raw[:maxLine]
+	if len(raw) > maxLine || p.skipping {
+		raw = raw[:min(len(raw), maxLine)]
+		p.warn("line longer than %s: only its start is read", formatBytes(int64(maxLine)))
 	}
 	line := p.clean.clean(raw)
 	if p.partial && len(trimSpace(line)) == 0 {
@@ -316,40 +317,40 @@ func (p *textParser) quickBlock(chunk []byte) int {
 }
 
 // quickStack is a stack quickBlock knows, with the names of its functions
-// and its creator one after the other, each ended by '\n', so that a block
-// is checked against them without reaching into the frames.
+// and its creator one after the other (ends[i] is where name i ends), so
+// that a block is checked against them without reaching into the frames.
 type quickStack struct {
 	s     *Stack
 	names string
+	ends  []int32
 }
 
 func newQuickStack(s *Stack) quickStack {
 	var b strings.Builder
+	ends := make([]int32, 0, len(s.Frames)+1)
 	for _, f := range s.Frames {
 		b.WriteString(f.Func)
-		b.WriteByte('\n')
+		ends = append(ends, int32(b.Len()))
 	}
 	b.WriteString(s.Creator.Func)
-	b.WriteByte('\n')
-	return quickStack{s, b.String()}
+	ends = append(ends, int32(b.Len()))
+	return quickStack{s, b.String(), ends}
 }
 
 // sameFuncs reports whether the function lines of the block at the start
 // of chunk (p.fnLines, and "created by" at offset creator) name the
-// functions of q, as the state machine would read them: a function ends
-// at the last '(' of its line.
+// functions of q, as the state machine would read them (see funcEnd).
 func (p *textParser) sameFuncs(q quickStack, chunk []byte, creator int) bool {
 	if len(p.fnLines) != 2*len(q.s.Frames) || (creator >= 0) != (q.s.Creator.Func != "") {
 		return false
 	}
-	names := q.names
-	for i := 0; i < len(p.fnLines); i += 2 {
-		line := chunk[p.fnLines[i]:p.fnLines[i+1]]
-		j := strings.IndexByte(names, '\n')
-		fn := names[:j]
-		names = names[j+1:]
-		if len(line) <= len(fn) || string(line[:len(fn)]) != fn || line[len(fn)] != '(' ||
-			bytes.IndexByte(line[len(fn)+1:], '(') >= 0 {
+	from := int32(0)
+	for i, end := range q.ends[:len(q.ends)-1] {
+		line := chunk[p.fnLines[2*i]:p.fnLines[2*i+1]]
+		fn := q.names[from:end]
+		from = end
+		// funcEnd(line) == len(fn): fn holds no '(' but those of "(*".
+		if len(line) <= len(fn)+1 || line[len(fn)] != '(' || line[len(fn)+1] == '*' || string(line[:len(fn)]) != fn {
 			return false
 		}
 	}
@@ -359,7 +360,7 @@ func (p *textParser) sameFuncs(q quickStack, chunk []byte, creator int) bool {
 		if i := bytes.Index(line, []byte(" in goroutine ")); i >= 0 {
 			line = line[:i]
 		}
-		if len(names) != len(line)+1 || names[:len(line)] != string(line) {
+		if q.names[from:] != string(line) {
 			return false
 		}
 	}
@@ -533,6 +534,26 @@ func (p *textParser) setCause(t []byte) {
 	}
 }
 
+// funcEnd returns where the function of a function line ends and its
+// arguments begin, or -1: at the first '(' that opens no pointer receiver.
+//
+//	"net/http.(*conn).serve(0xc000123456, {0x1, 0x2})" → 22
+//	"main.(*Pool[...]).get.func1(...)"                 → 27
+//
+// Receivers are the only parentheses of a name the runtime prints, and
+// arguments hold none.
+func funcEnd(t []byte) int {
+	i := bytes.IndexByte(t, '(')
+	for i >= 0 && i+1 < len(t) && t[i+1] == '*' {
+		j := bytes.IndexByte(t[i+1:], '(')
+		if j < 0 {
+			return -1
+		}
+		i += j + 1
+	}
+	return i
+}
+
 // isSignalLine matches "SIGQUIT: quit", "SIGSEGV: segmentation violation".
 func isSignalLine(t []byte) bool {
 	i := 3
@@ -551,7 +572,7 @@ func (p *textParser) frameLine(line []byte) {
 		p.prevBlank = true
 		p.inPanic = false
 	case t[len(t)-1] == ')' && !hasPrefix(t, "created by "):
-		i := bytes.LastIndexByte(t, '(')
+		i := funcEnd(t)
 		if i <= 0 {
 			p.bad("unexpected line %q", clip(t))
 			return
