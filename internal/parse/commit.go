@@ -72,7 +72,7 @@ type committer struct {
 
 	stacks     []*Stack // every stack of the snapshot, current dump or not
 	gen        uint32   // the current dump
-	ids        IDSet    // ids of the current dump
+	ids        seenIDs  // ids of the current dump
 	goroutines int
 	lines      int // lines before the next unit
 	warns      []warning
@@ -247,7 +247,7 @@ func (c *committer) newDump(r record) {
 	replay := append(append([]record(nil), c.since[start:]...), r)
 	c.dumps++
 	c.gen++
-	c.ids = IDSet{}
+	c.ids = seenIDs{}
 	c.goroutines = 0
 	c.dumpCause = ""
 	c.dumpLine, c.repeat = replay[0].line, r
@@ -352,6 +352,33 @@ func (c *committer) snapshot(total int64) *Snapshot {
 	sortStacks(stacks)
 	snap.Stacks = stacks
 	return snap
+}
+
+// seenIDs is the set of the ids of a dump, which every goroutine is
+// checked against: a bitmap for the ids below 2^22 (512 KiB at most),
+// which most programs never pass, and an IDSet for the others.
+type seenIDs struct {
+	bits []uint64
+	big  IDSet
+}
+
+const seenBitmap = 1 << 22
+
+// insert adds id and reports whether it was new.
+func (s *seenIDs) insert(id uint64) bool {
+	if id >= seenBitmap {
+		return s.big.insert(id)
+	}
+	w := int(id >> 6)
+	if w >= len(s.bits) {
+		s.bits = append(s.bits, make([]uint64, max(w+1, 2*len(s.bits), 64)-len(s.bits))...)
+	}
+	b := uint64(1) << (id & 63)
+	if s.bits[w]&b != 0 {
+		return false
+	}
+	s.bits[w] |= b
+	return true
 }
 
 // dumpMargin is how far from 64 MiB an input may be for a cut to be

@@ -582,3 +582,23 @@ func TestReadErrors(t *testing.T) {
 type iotestErr struct{}
 
 func (iotestErr) Read([]byte) (int, error) { return 0, errDisk }
+
+// TestTooManyFrames reads a goroutine of more frames than any runtime
+// prints: the first maxFrames are kept, the stack is marked cut, and a
+// warning says so.
+func TestTooManyFrames(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("goroutine 9 [running]:\n")
+	for i := range maxFrames + 10 {
+		fmt.Fprintf(&b, "main.f%d()\n\t/app/main.go:%d +0x1\n", i%7, i%7+1)
+	}
+	b.WriteString("created by main.main in goroutine 1\n\t/app/main.go:30 +0x45\n")
+	snap, err := readAll(t, []byte(b.String()), fewPaths, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(snap.Stacks) != 1 || len(snap.Stacks[0].Frames) != maxFrames || !snap.Stacks[0].Cut ||
+		len(snap.Warnings) != 1 || !strings.Contains(snap.Warnings[0], "more than 65536 frames") {
+		t.Errorf("%d stacks, warnings %q", len(snap.Stacks), snap.Warnings)
+	}
+}

@@ -14,8 +14,9 @@ import (
 // (a stack only one goroutine has) costs nothing beyond the IDSet itself.
 //
 // The zero value is an empty set. An IDSet is not safe for concurrent use
-// while ids are added; the sets of a Snapshot are complete and may be read
-// concurrently.
+// while ids are added, nor for concurrent reads when ids were added out of
+// the order of their containers: the first read that needs order sorts
+// them. The sets of a Snapshot are sorted and may be read concurrently.
 type IDSet struct {
 	n int
 	// one is the only id while n == 1 and m is nil: most stacks of a dump

@@ -87,7 +87,7 @@ func readTextStream(ctx context.Context, head []byte, rest io.Reader, eof bool, 
 			}
 		}
 	}
-	c.tokens = make(chan struct{}, 4*workers)
+	c.tokens = make(chan struct{}, commitWindow(workers))
 	work := make(chan *streamUnit)
 	ps := &parSink{ctx: ctx, c: c, work: work, put: put}
 	sp.sink = ps
@@ -370,7 +370,7 @@ func readTextRegions(ctx context.Context, in *io.SectionReader, st textStart, op
 		}
 		return finishText(ctx, c, in.Size())
 	}
-	c.tokens = make(chan struct{}, 4*workers)
+	c.tokens = make(chan struct{}, commitWindow(workers))
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	for range workers {
@@ -506,3 +506,8 @@ func readAt(in *io.SectionReader, buf []byte, from, to int64) ([]byte, error) {
 	}
 	return buf, nil
 }
+
+// commitWindow is how many units may be read before the one the
+// committer waits for: enough for the other workers to read past a giant
+// block (a unit of 30 regions), few enough to bound the records waiting.
+func commitWindow(workers int) int { return max(4*workers, 64) }

@@ -250,32 +250,31 @@ func (p *textParser) quickBlock(chunk []byte) int {
 			end = off
 			break
 		}
-		// Every element is a tag byte and a line, ended by '\n', which no
-		// line holds: keys of different blocks never run together.
+		// The key is a list of elements ended by '\n', which no line
+		// holds, and told apart by their first byte: a location line
+		// ('\t'), an elision ('.'), a function ('F', or 'I' inlined) and
+		// "created by" ('C'). Keys of different blocks never run together.
 		switch {
 		case line[0] == '\t':
 			if !plainLocation(line) {
 				return 0
 			}
-			p.key = append(p.key, 'L')
-			p.key = append(p.key, line...)
+			p.key = append(p.key, chunk[off:off+i+1]...)
 		case line[len(line)-1] == ')' && line[0] != ' ' && !hasPrefix(line, "created by "):
 			if bytes.HasSuffix(line, []byte("(...)")) {
-				p.key = append(p.key, 'I')
+				p.key = append(p.key, 'I', '\n')
 			} else {
-				p.key = append(p.key, 'F')
+				p.key = append(p.key, 'F', '\n')
 			}
 			p.fnLines = append(p.fnLines, int32(off), int32(off+i))
 		case line[0] == 'c' && hasPrefix(line, "created by "):
-			p.key = append(p.key, 'C')
+			p.key = append(p.key, 'C', '\n')
 			creator = off
 		case line[0] == '.' && hasPrefix(line, "...") && line[len(line)-1] == '.':
-			p.key = append(p.key, 'E')
-			p.key = append(p.key, line...)
+			p.key = append(p.key, chunk[off:off+i+1]...)
 		default:
 			return 0
 		}
-		p.key = append(p.key, '\n')
 		off += i + 1
 	}
 	if end < 0 {
@@ -668,6 +667,16 @@ func (p *textParser) location(line []byte) bool {
 	if p.anc == nil && bytes.Contains(t, []byte(" fp=")) {
 		p.deep = true
 	}
+	if p.st == stLocation && p.anc == nil && len(p.g.frames) >= maxFrames {
+		if !p.g.cut {
+			// No runtime prints this many (100, the rest elided): the
+			// rest of the stack is not kept, as its bottom would be lost
+			// to elision.
+			p.warn("goroutine %d has more than %d frames: the rest is not read", p.g.id, maxFrames)
+			p.g.cut = true
+		}
+		return true
+	}
 	id := p.b.frameID(p.fn, file, ln, p.fnInlined)
 	if p.st == stCreatorAt {
 		if p.anc != nil {
@@ -677,13 +686,17 @@ func (p *textParser) location(line []byte) bool {
 		}
 		return true
 	}
-	if p.anc != nil {
-		p.anc.Frames = append(p.anc.Frames, *p.b.frame(id))
-	} else {
+	switch {
+	case p.anc == nil:
 		p.g.frames = append(p.g.frames, id)
+	case len(p.anc.Frames) < maxFrames:
+		p.anc.Frames = append(p.anc.Frames, *p.b.frame(id))
 	}
 	return true
 }
+
+// maxFrames bounds the frames kept of one goroutine.
+const maxFrames = 1 << 16
 
 // header is a goroutine header line, parsed.
 type header struct {
