@@ -53,9 +53,22 @@ func readTextStream(ctx context.Context, head []byte, rest io.Reader, eof bool, 
 	bufCap := max(unitSize+pieceSize, 5*maxCtx+pieceSize)
 	sp := &splitter{ctx: ctx, r: rest, clean: st.clean, eof: eof, bufCap: bufCap}
 	if workers == 1 {
+		// Units are parsed as they are cut: two buffers take turns.
+		var spare [][]byte
+		sp.get = func() []byte {
+			if n := len(spare); n > 0 {
+				b := spare[n-1]
+				spare = spare[:n-1]
+				return b[:0]
+			}
+			return make([]byte, 0, bufCap)
+		}
 		p := newTextParser(newBuilder(), st.clean, opts.Each)
-		sp.get = func() []byte { return make([]byte, 0, bufCap) }
-		sp.sink = &seqSink{p: p, c: c, free: func([]byte) {}}
+		sp.sink = &seqSink{p: p, c: c, free: func(b []byte) {
+			if cap(b) >= bufCap && len(spare) < 2 {
+				spare = append(spare, b)
+			}
+		}}
 		if err := sp.run(head); err != nil {
 			return nil, err
 		}
@@ -240,8 +253,9 @@ type seqSink struct {
 
 func (s *seqSink) begin(seq int) { s.p.begin(seq) }
 
-func (s *seqSink) piece(data, _ []byte) error {
+func (s *seqSink) piece(data, buf []byte) error {
 	s.p.feed(data)
+	s.free(buf)
 	return s.p.err
 }
 
