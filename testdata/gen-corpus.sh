@@ -144,6 +144,13 @@ for v in "${toolchains[@]}"; do
 	crash segv single
 	crash segv all
 
+	# An HTTP service fetched over its own /debug/pprof in every format,
+	# then SIGQUIT of the same process at GOTRACEBACK=system.
+	if GOTRACEBACK=system "$bin" -mode http -out "$out" -variant "$base GOTRACEBACK=system" \
+		2>"$out/http.sigquit.system.txt"; then
+		log "$v: http: the process did not die"
+	fi
+
 	# go test: a -timeout hang, and synctest bubbles (1.25+, 1.24 experiment).
 	gotest() { # gotest NAME TEST [env...]
 		local name=$1 test=$2

@@ -4,23 +4,28 @@
 package main
 
 import (
-	"context"
 	"os"
-	"os/signal"
 
 	"golang.org/x/term"
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	widenPipe(os.Stdin)
-	code := run(ctx, os.Args[1:], &streams{
-		In:       os.Stdin,
-		Out:      os.Stdout,
-		Err:      os.Stderr,
-		Terminal: term.IsTerminal(int(os.Stdout.Fd())),
-		Getenv:   os.Getenv,
-	})
-	stop()
-	os.Exit(code)
+	terminal := term.IsTerminal(int(os.Stdout.Fd()))
+	columns := 0
+	if terminal {
+		if w, _, err := term.GetSize(int(os.Stdout.Fd())); err == nil {
+			columns = w
+		}
+	}
+	os.Exit(runWithSignals(os.Args[1:], &streams{
+		In:          os.Stdin,
+		Out:         os.Stdout,
+		Err:         os.Stderr,
+		InTerminal:  term.IsTerminal(int(os.Stdin.Fd())),
+		Terminal:    terminal,
+		Columns:     columns,
+		ErrTerminal: term.IsTerminal(int(os.Stderr.Fd())),
+		Getenv:      os.Getenv,
+	}))
 }

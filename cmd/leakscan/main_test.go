@@ -27,7 +27,8 @@ import (
 // the scripts, when it runs under that name.
 func TestMain(m *testing.M) {
 	testscript.Main(leakCheckedM{m}, map[string]func(){
-		"leakscan": leakscanMain,
+		"leakscan":   leakscanMain,
+		"idleserver": idleServerMain,
 	})
 }
 

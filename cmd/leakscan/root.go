@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"runtime/debug"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -14,10 +13,16 @@ import (
 // streams is everything a command touches outside the process, so tests
 // run commands with buffers and no files or terminal.
 type streams struct {
-	In       io.Reader
-	Out, Err io.Writer
-	Terminal bool // Out is a terminal
-	Getenv   func(string) string
+	In         io.Reader
+	Out, Err   io.Writer
+	InTerminal bool // In is a terminal: nothing was piped in
+	Terminal   bool // Out is a terminal
+	// Columns is Out's width when it is a terminal, else 0.
+	Columns int
+	// ErrTerminal is set when Err is a terminal: progress is redrawn
+	// in place there.
+	ErrTerminal bool
+	Getenv      func(string) string
 }
 
 // Exit statuses, documented in the README.
@@ -32,28 +37,19 @@ type gateError struct{ n int }
 
 func (e *gateError) Error() string { return fmt.Sprintf("%d limits crossed", e.n) }
 
-// version is set at build time with -ldflags "-X main.version=v1.2.3";
-// otherwise the module version from the build info is used.
-var version = ""
-
-func versionString() string {
-	if version != "" {
-		return version
-	}
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
-		return bi.Main.Version
-	}
-	return "(devel)"
-}
-
-// run executes leakscan with args and returns the exit status.
+// run executes leakscan with args and returns the exit status. Once a
+// signal has cancelled ctx (see supervise) it returns exitInterrupted,
+// whatever the command did, and leaves the message to its caller.
 func run(ctx context.Context, args []string, s *streams) int {
 	root := newRootCmd(s)
 	root.SetArgs(args)
 	root.SetIn(s.In)
 	root.SetOut(s.Out)
 	root.SetErr(s.Err)
-	err := root.ExecuteContext(ctx)
+	c, err := root.ExecuteContextC(ctx)
+	if interrupted(ctx) {
+		return exitInterrupted
+	}
 	if err == nil {
 		return exitOK
 	}
@@ -61,7 +57,11 @@ func run(ctx context.Context, args []string, s *streams) int {
 	if errors.As(err, &gate) {
 		return exitGate
 	}
-	fmt.Fprintf(s.Err, "leakscan: %s\n", oneLine(err.Error()))
+	msg := oneLine(err.Error())
+	if _, ok := errors.AsType[*usageError](err); ok {
+		msg = usageLine(c, err)
+	}
+	fmt.Fprintf(s.Err, "leakscan: %s\n", msg)
 	return exitInput
 }
 
@@ -78,14 +78,18 @@ func newRootCmd(s *streams) *cobra.Command {
 in every format Go writes), groups goroutines by the go statement that
 started them, and tells which creation sites grow between snapshots.
 
-Exit status: 0 success, 1 a --max-* limit was crossed, 2 bad usage or input.`,
+Exit status: 0 success, 1 a --max-* limit was crossed, 2 bad usage or input,
+130 interrupted (Ctrl-C or SIGTERM).`,
 		Version:       versionString(),
 		SilenceErrors: true,
 		SilenceUsage:  true,
 	}
-	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
-		return fmt.Errorf("%s: %w (see %s --help)", c.CommandPath(), err, c.CommandPath())
-	})
-	root.AddCommand(newTopCmd(s), newDiffCmd(s))
+	// --version without cobra's -v: -v means verbose or version
+	// depending on the tool, so leakscan gives it neither meaning.
+	root.Flags().Bool("version", false, "print the version of leakscan")
+	root.SetVersionTemplate(versionLine() + "\n")
+	root.AddCommand(newTopCmd(s), newDiffCmd(s), newWatchCmd(s), newTrendCmd(s), newVersionCmd(s))
+	root.AddCommand(newExporterCmd(s))
+	oneFormOfUsage(root)
 	return root
 }

@@ -1,43 +1,15 @@
 package main
 
 import (
-	"fmt"
-
 	"github.com/spf13/cobra"
 
 	"github.com/leakscan/leakscan/internal/diff"
-	"github.com/leakscan/leakscan/internal/report"
 )
 
-// outputFlags are the flags that shape a report.
-type outputFlags struct {
-	format string
-	limit  int
-}
-
-func (f *outputFlags) register(c *cobra.Command) {
-	c.Flags().StringVarP(&f.format, "output", "o", "table", "output format: table, json or markdown")
-	c.Flags().IntVar(&f.limit, "top", 0, "show at most this many sites in a table (0: all)")
-}
-
-func (f *outputFlags) options(s *streams) (report.Options, error) {
-	format, err := report.ParseFormat(f.format)
-	if err != nil {
-		return report.Options{}, err
-	}
-	if f.limit < 0 {
-		return report.Options{}, fmt.Errorf("--top must not be negative")
-	}
-	return report.Options{
-		Format: format,
-		Limit:  f.limit,
-		Color:  s.Terminal && s.Getenv("NO_COLOR") == "" && s.Getenv("TERM") != "dumb",
-	}, nil
-}
-
 type topOptions struct {
-	input  inputFlags
-	output outputFlags
+	input   inputFlags
+	output  outputFlags
+	spawner []string
 }
 
 func newTopCmd(s *streams) *cobra.Command {
@@ -65,10 +37,15 @@ text, protobuf (gzipped or not), the goroutineleak profile.`,
 	}
 	opts.input.register(c)
 	opts.output.register(c)
+	c.Flags().StringArrayVar(&opts.spawner, "spawner", nil, "a function of the program that starts goroutines for its callers (regexp, repeatable): key them by the function they run")
 	return c
 }
 
 func runTop(c *cobra.Command, s *streams, opts *topOptions, arg string) error {
+	spawners, err := regexps("--spawner", opts.spawner)
+	if err != nil {
+		return err
+	}
 	ro, err := opts.output.options(s)
 	if err != nil {
 		return err
@@ -83,7 +60,13 @@ func runTop(c *cobra.Command, s *streams, opts *topOptions, arg string) error {
 	}
 	// An inventory shows everything: benign goroutines are marked, not
 	// hidden, and nothing is ignored.
-	series := diff.NewSeries(diff.Filter{})
-	series.Add(snap)
-	return report.Write(s.Out, series.Result(), nil, ro)
+	series := diff.NewSeries(diff.Filter{Spawners: spawners})
+	if err := series.Add(snap); err != nil {
+		return err
+	}
+	res := series.Result()
+	if err := writeReport(s, res, nil, ro); err != nil {
+		return err
+	}
+	return opts.output.writeHTML(res, nil, ro)
 }

@@ -1,7 +1,6 @@
 package diff
 
 import (
-	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -20,16 +19,9 @@ func corpusSeries(t *testing.T, files ...string) *Result {
 	t.Helper()
 	s := NewSeries(Filter{})
 	for _, name := range files {
-		f, err := os.Open(name)
-		if err != nil {
+		if err := s.Add(readSnap(t, name)); err != nil {
 			t.Fatal(err)
 		}
-		snap, err := parse.Read(context.Background(), f, name, parse.Options{})
-		f.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
-		s.Add(snap)
 	}
 	return s.Result()
 }

@@ -20,7 +20,7 @@ var (
 	// ErrTimeout: Options.Timeout ran out before the body was read.
 	ErrTimeout = errors.New("timed out")
 	// ErrTooLarge: the body is longer than Options.MaxBytes.
-	ErrTooLarge = errors.New("body too large")
+	ErrTooLarge = errors.New("input too large")
 	// ErrTooManyRedirects: the server redirected more than 10 times,
 	// which is how a redirect loop ends.
 	ErrTooManyRedirects = fmt.Errorf("stopped after %d redirects", maxRedirects)
@@ -32,17 +32,33 @@ var (
 // Error is every failure of Open and of reading the body it returns. Its
 // message is one line, "GET <url>: <cause>", for example:
 //
-//	GET http://localhost:6060/debug/pprof/goroutine?debug=2: connection refused
+//	GET http://localhost:6060/debug/pprof/goroutine?debug=2: connection refused, retried twice
 //	GET http://h/debug/pprof/goroutine?debug=2: 404 Not Found: Unknown profile
+//	GET http://h/debug/pprof/goroutine?debug=2: 503 Service Unavailable, retried twice
 //	GET http://h/debug/pprof/goroutine?debug=2: timed out after 30s
+//	GET http://h/debug/pprof/goroutine?debug=2: input too large: more than 512 MiB
+//
+// It names no option: a caller that knows how Options were set from its
+// own flags can add that, testing the cause with errors.Is.
 type Error struct {
-	URL    string // the URL asked for, with any password replaced by "xxxxx"
-	Status int    // the HTTP status code of a non-2xx answer, 0 for other failures
-	Err    error  // the cause; see ErrTimeout, ErrTooLarge, ErrTooManyRedirects and ErrStatus
+	URL     string // the URL asked for, redacted (see Redact)
+	Status  int    // the HTTP status code of a non-2xx answer, 0 for other failures
+	Retries int    // how many times the request was tried again before this failure
+	Err     error  // the cause; see ErrTimeout, ErrTooLarge, ErrTooManyRedirects and ErrStatus
 }
 
 func (e *Error) Error() string {
-	return "GET " + e.URL + ": " + e.Err.Error()
+	s := "GET " + e.URL + ": " + e.Err.Error()
+	switch e.Retries {
+	case 0:
+	case 1:
+		s += ", retried once"
+	case 2:
+		s += ", retried twice"
+	default:
+		s += ", retried " + strconv.Itoa(e.Retries) + " times"
+	}
+	return s
 }
 
 func (e *Error) Unwrap() error {
@@ -62,7 +78,7 @@ func (e *detailError) Unwrap() error { return e.err }
 
 func tooLarge(limit int64) error {
 	return &detailError{
-		msg: "body larger than " + formatBytes(limit) + " (--max-bytes)",
+		msg: ErrTooLarge.Error() + ": more than " + formatBytes(limit),
 		err: ErrTooLarge,
 	}
 }
@@ -124,11 +140,12 @@ func firstLine(resp *http.Response, secrets []string) string {
 }
 
 // secretsOf lists what must never appear in a message: every extra header
-// value, the credential part of each ("abc" in "Bearer abc"), and the
-// URL's password, also as the Basic credentials net/http sends for it
-// (which a server may echo). Longest first, so that a value is hidden whole
-// before any part of it.
-func secretsOf(h http.Header, user *url.Userinfo) []string {
+// value, the credential part of each ("abc" in "Bearer abc"), the URL's
+// password, also as the Basic credentials net/http sends for it (which a
+// server may echo), and the query values Redact hides, but for short ones:
+// hiding "1" would garble a message more than it protects. Longest first,
+// so that a value is hidden whole before any part of it.
+func secretsOf(h http.Header, u *url.URL) []string {
 	var secrets []string
 	add := func(s string) {
 		if s = strings.TrimSpace(s); s != "" {
@@ -145,19 +162,33 @@ func secretsOf(h http.Header, user *url.Userinfo) []string {
 			}
 		}
 	}
-	if password, ok := user.Password(); ok {
+	if password, ok := u.User.Password(); ok {
 		add(password)
-		add(base64.StdEncoding.EncodeToString([]byte(user.Username() + ":" + password)))
+		add(base64.StdEncoding.EncodeToString([]byte(u.User.Username() + ":" + password)))
+	}
+	for k, vs := range u.Query() {
+		if keptParams[k] {
+			continue
+		}
+		for _, v := range vs {
+			if len(v) >= minSecret {
+				add(v)
+			}
+		}
 	}
 	slices.SortFunc(secrets, func(a, b string) int { return len(b) - len(a) })
 	return secrets
 }
+
+// minSecret is the shortest query value secretsOf hides in messages.
+const minSecret = 4
 
 // formatBytes writes a limit the way people set it:
 //
 //	536870912 → "512 MiB"
 //	1536      → "1.5 KiB"
 //	100       → "100 bytes"
+//	1         → "1 byte"
 func formatBytes(n int64) string {
 	units := []struct {
 		size int64
@@ -170,6 +201,9 @@ func formatBytes(n int64) string {
 			}
 			return fmt.Sprintf("%.1f %s", float64(n)/float64(u.size), u.name)
 		}
+	}
+	if n == 1 {
+		return "1 byte"
 	}
 	return fmt.Sprintf("%d bytes", n)
 }

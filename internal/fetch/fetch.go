@@ -2,13 +2,17 @@ package fetch
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"net/url"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -43,10 +47,58 @@ type Options struct {
 	// 502, 503 or 504, which is how a service looks while it restarts or
 	// its proxy warms up. 0 means DefaultRetries; negative means none.
 	Retries int
+	// RootCAs, when set, are the only certificate authorities an https
+	// server's certificate may be signed by, instead of the system's
+	// (which SSL_CERT_FILE and SSL_CERT_DIR replace on Unix). It lets a
+	// self-signed certificate be trusted. Unused when Client is set.
+	RootCAs *x509.CertPool
+	// Trace, when set, is told of each step of the fetch as it happens:
+	// requests, connections, answers, retries, redirects, and the body
+	// once read. Calls never overlap, and none comes after the body is
+	// closed.
+	Trace func(Event)
 	// Client, when set, makes the requests (tests use it); Open does not
 	// modify it. nil means a client of Open's own that keeps no idle
 	// connections, so nothing is left running once the body is closed.
 	Client *http.Client
+}
+
+// EventKind says what an Event reports.
+type EventKind int
+
+// The steps of a fetch, in the order they happen.
+const (
+	// EventRequest: a request is about to be sent, for each attempt and
+	// each redirect. URL, Attempt.
+	EventRequest EventKind = iota + 1
+	// EventConnected: a connection to Addr is open, Elapsed after the
+	// attempt started (name lookup included).
+	EventConnected
+	// EventResponse: the answer's headers arrived, Elapsed after the
+	// attempt started (its time to first byte). Status.
+	EventResponse
+	// EventRedirect: the server redirected to URL with Status.
+	EventRedirect
+	// EventRetry: the attempt failed with Status or Err and is tried
+	// again after Wait.
+	EventRetry
+	// EventBody: the body was read to its end, failed with Err, or was
+	// closed: Bytes read in Elapsed since the answer arrived.
+	EventBody
+)
+
+// Event is one step of a fetch, for Options.Trace. URLs in it are
+// redacted as in Error.
+type Event struct {
+	Kind    EventKind
+	URL     string
+	Attempt int // 1 for the first request, 2 for the first retry, …
+	Addr    string
+	Status  int
+	Err     error
+	Wait    time.Duration
+	Elapsed time.Duration
+	Bytes   int64
 }
 
 // Open GETs rawURL, which Normalize has usually produced, and returns the
@@ -57,7 +109,7 @@ type Options struct {
 func Open(ctx context.Context, rawURL string, opts Options) (io.ReadCloser, error) {
 	u, err := parseHTTP(rawURL)
 	if err != nil {
-		return nil, &Error{URL: redactString(rawURL), Err: err}
+		return nil, &Error{URL: Redact(rawURL), Err: err}
 	}
 	f := newFetcher(u, opts)
 
@@ -73,18 +125,19 @@ func Open(ctx context.Context, rawURL string, opts Options) (io.ReadCloser, erro
 		if f.transport != nil {
 			f.transport.CloseIdleConnections()
 		}
+		f.stopTrace()
 	}
 
-	resp, err := f.get(ctx)
+	resp, retries, err := f.get(ctx)
 	if err != nil {
 		release()
-		return nil, &Error{URL: f.redacted, Err: err}
+		return nil, &Error{URL: f.redacted, Retries: retries, Err: err}
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		err := &statusError{code: resp.StatusCode, line: firstLine(resp, f.secrets)}
 		resp.Body.Close()
 		release()
-		return nil, &Error{URL: f.redacted, Status: resp.StatusCode, Err: err}
+		return nil, &Error{URL: f.redacted, Status: resp.StatusCode, Retries: retries, Err: err}
 	}
 	if resp.ContentLength > f.maxBytes {
 		resp.Body.Close()
@@ -98,6 +151,8 @@ func Open(ctx context.Context, rawURL string, opts Options) (io.ReadCloser, erro
 		url:     f.redacted,
 		limit:   f.maxBytes,
 		left:    f.maxBytes,
+		trace:   f.trace,
+		start:   time.Now(),
 	}, nil
 }
 
@@ -111,16 +166,22 @@ type fetcher struct {
 	retries   int
 	client    *http.Client
 	transport *http.Transport // non-nil when the client is Open's own
+
+	traceMu   sync.Mutex
+	traceFunc func(Event) // nil once the fetch is over
+	attempt   int         // of the request under way, from 1
+	started   time.Time   // when it started
 }
 
 func newFetcher(u *url.URL, opts Options) *fetcher {
 	f := &fetcher{
-		url:      u,
-		redacted: u.Redacted(),
-		header:   opts.Header,
-		secrets:  secretsOf(opts.Header, u.User),
-		maxBytes: opts.MaxBytes,
-		retries:  opts.Retries,
+		url:       u,
+		redacted:  Redact(u.String()),
+		header:    opts.Header,
+		secrets:   secretsOf(opts.Header, u),
+		maxBytes:  opts.MaxBytes,
+		retries:   opts.Retries,
+		traceFunc: opts.Trace,
 	}
 	if f.maxBytes <= 0 {
 		f.maxBytes = DefaultMaxBytes
@@ -139,23 +200,72 @@ func newFetcher(u *url.URL, opts Options) *fetcher {
 		// after the body is closed, for a client used once.
 		f.transport = http.DefaultTransport.(*http.Transport).Clone()
 		f.transport.DisableKeepAlives = true
+		if opts.RootCAs != nil {
+			f.transport.TLSClientConfig = &tls.Config{RootCAs: opts.RootCAs}
+		}
 		f.client = &http.Client{Transport: f.transport}
 	}
 	f.client.CheckRedirect = f.checkRedirect
 	return f
 }
 
+// trace reports e to Options.Trace, if any and if the fetch is not over.
+// The transport calls its hooks from goroutines of its own, hence the
+// lock.
+func (f *fetcher) trace(e Event) {
+	f.traceMu.Lock()
+	defer f.traceMu.Unlock()
+	if f.traceFunc == nil {
+		return
+	}
+	if e.Attempt == 0 {
+		e.Attempt = f.attempt
+	}
+	f.traceFunc(e)
+}
+
+func (f *fetcher) stopTrace() {
+	f.traceMu.Lock()
+	f.traceFunc = nil
+	f.traceMu.Unlock()
+}
+
+func (f *fetcher) tracing() bool {
+	f.traceMu.Lock()
+	defer f.traceMu.Unlock()
+	return f.traceFunc != nil
+}
+
+// since is the time since the request under way started.
+func (f *fetcher) since() time.Duration {
+	f.traceMu.Lock()
+	defer f.traceMu.Unlock()
+	return time.Since(f.started)
+}
+
+// clientTrace turns the transport's hooks into Events.
+func (f *fetcher) clientTrace() *httptrace.ClientTrace {
+	return &httptrace.ClientTrace{
+		ConnectDone: func(network, addr string, err error) {
+			if err == nil {
+				f.trace(Event{Kind: EventConnected, Addr: addr, Elapsed: f.since()})
+			}
+		},
+	}
+}
+
 // get makes the request, trying again on failures that a restarting
 // service produces, as long as the backoff fits in the time left. The
-// response it returns may have any status.
-func (f *fetcher) get(ctx context.Context) (*http.Response, error) {
+// response it returns may have any status; retries is how many times it
+// tried again.
+func (f *fetcher) get(ctx context.Context) (resp *http.Response, retries int, err error) {
 	for attempt := 0; ; attempt++ {
-		resp, err := f.once(ctx)
+		resp, err := f.once(ctx, attempt+1)
 		if ctx.Err() != nil {
 			if resp != nil {
 				resp.Body.Close()
 			}
-			return nil, context.Cause(ctx)
+			return nil, attempt, context.Cause(ctx)
 		}
 		retry := err != nil && retryable(err) ||
 			err == nil && (resp.StatusCode == http.StatusBadGateway ||
@@ -165,27 +275,38 @@ func (f *fetcher) get(ctx context.Context) (*http.Response, error) {
 		if !retry || attempt >= f.retries || !fits(ctx, wait) {
 			// The last answer says more than a timeout during a
 			// backoff that cannot succeed would.
-			return resp, describe(err)
+			return resp, attempt, describe(err)
 		}
+		e := Event{Kind: EventRetry, Wait: wait, Err: describe(err)}
 		if resp != nil {
+			e.Status = resp.StatusCode
 			drain(resp)
 		}
+		f.trace(e)
 		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return nil, context.Cause(ctx)
+			return nil, attempt + 1, context.Cause(ctx)
 		case <-t.C:
 		}
 	}
 }
 
-func (f *fetcher) once(ctx context.Context) (*http.Response, error) {
+// once makes one attempt, the attempt-th, redirects included.
+func (f *fetcher) once(ctx context.Context, attempt int) (*http.Response, error) {
+	if f.tracing() {
+		ctx = httptrace.WithClientTrace(ctx, f.clientTrace())
+	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, f.url.String(), nil)
 	if err != nil {
 		return nil, err
 	}
 	f.setHeader(req.Header)
+	f.traceMu.Lock()
+	f.attempt, f.started = attempt, time.Now()
+	f.traceMu.Unlock()
+	f.trace(Event{Kind: EventRequest, URL: f.redacted})
 	resp, err := f.client.Do(req)
 	if err != nil {
 		// url.Error repeats the URL, password and all; Error names it once.
@@ -194,6 +315,7 @@ func (f *fetcher) once(ctx context.Context) (*http.Response, error) {
 		}
 		return nil, err
 	}
+	f.trace(Event{Kind: EventResponse, Status: resp.StatusCode, Elapsed: f.since()})
 	return resp, nil
 }
 
@@ -214,6 +336,13 @@ func (f *fetcher) checkRedirect(req *http.Request, via []*http.Request) error {
 	if len(via) >= maxRedirects {
 		return ErrTooManyRedirects
 	}
+	if req.Response != nil {
+		f.trace(Event{Kind: EventResponse, Status: req.Response.StatusCode, Elapsed: f.since()})
+	}
+	f.trace(Event{Kind: EventRedirect, URL: Redact(req.URL.String())})
+	f.traceMu.Lock()
+	f.started = time.Now()
+	f.traceMu.Unlock()
 	left := !sameHost(f.url, req.URL)
 	for _, r := range via[1:] {
 		left = left || !sameHost(f.url, r.URL)
@@ -292,9 +421,21 @@ type body struct {
 	limit   int64
 	left    int64
 	err     error // sticky, once the limit is passed
+
+	trace  func(Event)
+	start  time.Time
+	traced bool // EventBody was reported
 }
 
 func (b *body) Read(p []byte) (int, error) {
+	n, err := b.read(p)
+	if err != nil {
+		b.traceBody(err)
+	}
+	return n, err
+}
+
+func (b *body) read(p []byte) (int, error) {
 	if b.err != nil {
 		return 0, b.err
 	}
@@ -316,6 +457,18 @@ func (b *body) Read(p []byte) (int, error) {
 	return n, b.wrap(err)
 }
 
+// traceBody reports the body once: at its end, its first error, or Close.
+func (b *body) traceBody(err error) {
+	if b.traced {
+		return
+	}
+	b.traced = true
+	if err == io.EOF {
+		err = nil
+	}
+	b.trace(Event{Kind: EventBody, Bytes: b.limit - b.left, Elapsed: time.Since(b.start), Err: err})
+}
+
 func (b *body) wrap(err error) error {
 	switch {
 	case err == nil || err == io.EOF:
@@ -328,6 +481,7 @@ func (b *body) wrap(err error) error {
 }
 
 func (b *body) Close() error {
+	b.traceBody(nil)
 	err := b.rc.Close()
 	b.release()
 	if err != nil {

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"crypto/x509"
 	"errors"
 	"io"
+	"log"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -16,6 +18,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 const token = "s3cr3t-t0ken-value"
@@ -171,7 +175,7 @@ func TestOpenRefused(t *testing.T) {
 
 	_, err = Open(t.Context(), u, Options{})
 	wantError(t, err)
-	if want := "GET " + u + ": connection refused"; err.Error() != want {
+	if want := "GET " + u + ": connection refused, retried twice"; err.Error() != want {
 		t.Errorf("error = %q, want %q", err, want)
 	}
 	if !errors.Is(err, syscall.ECONNREFUSED) {
@@ -363,7 +367,8 @@ func TestOpenMaxBytes(t *testing.T) {
 				return
 			}
 			wantError(t, err)
-			if want := "GET " + srv.URL + ": body larger than 64 KiB (--max-bytes)"; err.Error() != want {
+			// No flag name: the caller knows which of its flags set MaxBytes.
+			if want := "GET " + srv.URL + ": input too large: more than 64 KiB"; err.Error() != want {
 				t.Errorf("error = %q, want %q", err, want)
 			}
 			if !errors.Is(err, ErrTooLarge) {
@@ -380,17 +385,19 @@ func TestOpenRetries(t *testing.T) {
 		retries  int
 		timeout  time.Duration
 		attempts int32
-		status   int // of the error, 0 for success
+		status   int    // of the error, 0 for success
+		msg      string // of the error, after "GET <url>: "
 	}{
-		{"503 twice then 200", []int{503, 503, 200}, 0, 0, 3, 0},
-		{"502 and 504 then 200", []int{502, 504, 200}, 0, 0, 3, 0},
-		{"503 beyond the retries", []int{503}, 0, 0, 3, 503},
-		{"no retries", []int{503, 200}, -1, 0, 1, 503},
-		{"500 is not retried", []int{500, 200}, 0, 0, 1, 500},
-		{"404 is not retried", []int{404, 200}, 0, 0, 1, 404},
+		{"503 twice then 200", []int{503, 503, 200}, 0, 0, 3, 0, ""},
+		{"502 and 504 then 200", []int{502, 504, 200}, 0, 0, 3, 0, ""},
+		{"503 beyond the retries", []int{503}, 0, 0, 3, 503, "503 Service Unavailable: Service Unavailable, retried twice"},
+		{"no retries", []int{503, 200}, -1, 0, 1, 503, "503 Service Unavailable: Service Unavailable"},
+		{"500 is not retried", []int{500, 200}, 0, 0, 1, 500, "500 Internal Server Error: Internal Server Error"},
+		{"404 is not retried", []int{404, 200}, 0, 0, 1, 404, "404 Not Found: Not Found"},
 		// Backoffs of 100ms then 200ms: the second does not fit in 250ms,
 		// so the 503 is reported rather than a timeout.
-		{"backoff beyond the timeout", []int{503}, 5, 250 * time.Millisecond, 2, 503},
+		{"backoff beyond the timeout", []int{503}, 5, 250 * time.Millisecond, 2, 503, "503 Service Unavailable: Service Unavailable, retried once"},
+		{"many retries", []int{503, 503, 503, 503}, 3, 0, 4, 503, "503 Service Unavailable: Service Unavailable, retried 3 times"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -414,8 +421,11 @@ func TestOpenRetries(t *testing.T) {
 				}
 				return
 			}
-			if e := wantError(t, err); e.Status != tt.status {
-				t.Errorf("error %q has Status %d, want %d", err, e.Status, tt.status)
+			if e := wantError(t, err); e.Status != tt.status || e.Retries != int(tt.attempts)-1 {
+				t.Errorf("error %q has Status %d, Retries %d; want %d, %d", err, e.Status, e.Retries, tt.status, tt.attempts-1)
+			}
+			if want := "GET " + srv.URL + ": " + tt.msg; err.Error() != want {
+				t.Errorf("error = %q, want %q", err, want)
 			}
 		})
 	}
@@ -494,10 +504,142 @@ func TestFormatBytes(t *testing.T) {
 		{64 << 10, "64 KiB"},
 		{1536, "1.5 KiB"},
 		{100, "100 bytes"},
+		{1, "1 byte"},
 	}
 	for _, tt := range tests {
 		if got := formatBytes(tt.n); got != tt.want {
 			t.Errorf("formatBytes(%d) = %q, want %q", tt.n, got, tt.want)
 		}
+	}
+}
+
+// TestOpenQuerySecret: a credential in the query string is hidden in
+// errors, even when the server echoes it; the profile's own parameters
+// stay.
+func TestOpenQuerySecret(t *testing.T) {
+	srv := newServer(t, func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "bad token "+r.URL.Query().Get("token"), http.StatusUnauthorized)
+	})
+	_, err := Open(t.Context(), srv.URL+"/debug/pprof/goroutine?debug=2&token="+token, Options{})
+	e := wantError(t, err)
+	want := "GET " + srv.URL + "/debug/pprof/goroutine?debug=2&token=xxxxx: 401 Unauthorized: bad token xxxxx"
+	if err.Error() != want || e.URL != srv.URL+"/debug/pprof/goroutine?debug=2&token=xxxxx" {
+		t.Errorf("error = %q, want %q", err, want)
+	}
+}
+
+// certPool returns a pool that trusts the certificate of a TLS test
+// server.
+func certPool(t *testing.T, srv *httptest.Server) *x509.CertPool {
+	t.Helper()
+	pool := x509.NewCertPool()
+	pool.AddCert(srv.Certificate())
+	return pool
+}
+
+// TestOpenRootCAs: a self-signed certificate is refused, unless RootCAs
+// trusts it.
+func TestOpenRootCAs(t *testing.T) {
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "ok")
+	}))
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0) // the refused handshake
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+
+	_, err := get(t.Context(), srv.URL, Options{})
+	wantError(t, err)
+	if _, ok := errors.AsType[x509.UnknownAuthorityError](err); !ok {
+		t.Errorf("without RootCAs: error %q (%T), want an x509.UnknownAuthorityError", err, errors.Unwrap(err))
+	}
+
+	b, err := get(t.Context(), srv.URL, Options{RootCAs: certPool(t, srv)})
+	if err != nil || string(b) != "ok" {
+		t.Errorf("with RootCAs: get = %q, %v, want \"ok\", nil", b, err)
+	}
+}
+
+// TestOpenTrace: Trace hears of every request, connection, answer, retry
+// and redirect, and of the body, in order, with URLs redacted, and of
+// nothing after Close.
+func TestOpenTrace(t *testing.T) {
+	var hits atomic.Int32
+	srv := newServer(t, func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case hits.Add(1) == 1:
+			http.Error(w, "restarting", http.StatusServiceUnavailable)
+		case r.URL.Path == "/start":
+			http.Redirect(w, r, "/dump?token="+token, http.StatusFound)
+		default:
+			io.WriteString(w, "0123456789")
+		}
+	})
+	var events []Event
+	rc, err := Open(t.Context(), srv.URL+"/start?token="+token, Options{Trace: func(e Event) { events = append(events, e) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.ReadAll(rc); err != nil {
+		t.Fatal(err)
+	}
+	rc.Close()
+	rc.Close()
+
+	type step struct {
+		kind    EventKind
+		attempt int
+		url     string
+		status  int
+	}
+	start, dump := srv.URL+"/start?token=xxxxx", srv.URL+"/dump?token=xxxxx"
+	want := []step{
+		{EventRequest, 1, start, 0},
+		{EventConnected, 1, "", 0},
+		{EventResponse, 1, "", 503},
+		{EventRetry, 1, "", 503},
+		{EventRequest, 2, start, 0},
+		{EventConnected, 2, "", 0},
+		{EventResponse, 2, "", 302},
+		{EventRedirect, 2, dump, 0},
+		{EventConnected, 2, "", 0},
+		{EventResponse, 2, "", 200},
+		{EventBody, 2, "", 0},
+	}
+	var got []step
+	for _, e := range events {
+		got = append(got, step{e.Kind, e.Attempt, e.URL, e.Status})
+	}
+	if d := cmp.Diff(want, got, cmp.AllowUnexported(step{})); d != "" {
+		t.Fatalf("events (-want +got):\n%s", d)
+	}
+	if e := events[3]; e.Wait != firstBackoff {
+		t.Errorf("retry event waits %v, want %v", e.Wait, firstBackoff)
+	}
+	if e := events[len(events)-1]; e.Bytes != 10 || e.Err != nil || e.Elapsed <= 0 {
+		t.Errorf("body event = %+v, want 10 bytes, no error, a duration", e)
+	}
+	for _, e := range events {
+		if e.Kind == EventConnected && e.Addr != srv.Listener.Addr().String() {
+			t.Errorf("connected to %q, want %q", e.Addr, srv.Listener.Addr())
+		}
+		if e.Kind == EventResponse && e.Elapsed <= 0 {
+			t.Errorf("response event without a time: %+v", e)
+		}
+	}
+}
+
+// TestOpenTraceBodyError: the body event carries a failure of the body.
+func TestOpenTraceBodyError(t *testing.T) {
+	srv := newServer(t, func(w http.ResponseWriter, r *http.Request) {
+		w.(http.Flusher).Flush() // no Content-Length
+		w.Write(make([]byte, 100))
+	})
+	var last Event
+	_, err := get(t.Context(), srv.URL, Options{MaxBytes: 10, Trace: func(e Event) { last = e }})
+	if !errors.Is(err, ErrTooLarge) {
+		t.Fatalf("error %v, want ErrTooLarge", err)
+	}
+	if last.Kind != EventBody || !errors.Is(last.Err, ErrTooLarge) || last.Bytes != 10 {
+		t.Errorf("last event = %+v, want the body's, with ErrTooLarge after 10 bytes", last)
 	}
 }

@@ -284,7 +284,7 @@ func (c *committer) count(r record) {
 	if state == "semacquire" {
 		state = s.sema
 	}
-	s.addState(state, 1, r.minutes)
+	s.addState(StateCount{State: state, Count: 1, MaxMinutes: r.minutes, Over1m: b2i(r.minutes >= 1), Over10m: b2i(r.minutes >= 10)})
 }
 
 // global returns the snapshot's stack for a parser's stack: with several

@@ -37,6 +37,9 @@ func readDebug1(ctx context.Context, r io.Reader, prof string, opts Options) (*S
 		nwarn   int
 		pcs     int
 		unknown int
+		// recUnknown counts the frames of the current record that
+		// have no function name.
+		recUnknown int
 	)
 	warn := func(format string, args ...any) {
 		nwarn++
@@ -52,8 +55,13 @@ func readDebug1(ctx context.Context, r io.Reader, prof string, opts Options) (*S
 		// Stacks are recorded 32 deep up to Go 1.22 and 128 deep since
 		// (GODEBUG=profstackdepth); deeper ones lose their bottom frames.
 		g.cut = pcs == 32 || pcs == 128 || pcs == 1024
-		if len(g.frames) == 0 {
-			return nil
+		if len(g.frames) == 0 && pcs == 1 && recUnknown == 0 {
+			// "1 @ 0x46f8e1" and no frame line: the only PC is
+			// runtime.goexit, which debug=1 always hides. It is a
+			// goroutine that has not started running yet, as the one
+			// net/http starts for the very request that fetched the
+			// profile often is.
+			g.frames = append(g.frames, bl.addFrame(Frame{Func: "runtime.goexit"}))
 		}
 		bl.fold(&g)
 		if opts.Each != nil {
@@ -75,7 +83,7 @@ func readDebug1(ctx context.Context, r io.Reader, prof string, opts Options) (*S
 			t = bytes.TrimPrefix(t, []byte("\xef\xbb\xbf"))
 			i := bytes.LastIndexByte(t, ' ')
 			n, err := strconv.Atoi(string(t[i+1:]))
-			if err != nil {
+			if err != nil || n < 0 || n > maxCount {
 				return nil, fmt.Errorf("line %d: bad profile header %q", line, clip(t))
 			}
 			total = n
@@ -93,7 +101,11 @@ func readDebug1(ctx context.Context, r io.Reader, prof string, opts Options) (*S
 				warn("unexpected line %q", clip(t))
 				continue
 			}
+			if count > maxCount || bl.goroutines > maxCount-count {
+				return nil, fmt.Errorf("line %d: records count more than %d goroutines, more than any process holds", line, maxCount)
+			}
 			g.reset()
+			recUnknown = 0
 			g.count = count
 			g.leaked = prof == "goroutineleak"
 			pcs = len(bytes.Fields(at))
@@ -106,6 +118,7 @@ func readDebug1(ctx context.Context, r io.Reader, prof string, opts Options) (*S
 			f, ok := counted1Frame(t[1:])
 			if !ok {
 				unknown++
+				recUnknown++
 				continue
 			}
 			g.frames = append(g.frames, bl.addFrame(f))
@@ -197,18 +210,32 @@ func readProto(data []byte, opts Options) (*Snapshot, error) {
 	}
 	bl := newBuilder()
 	var g rawGoroutine
-	negative := false
+	negative, delta := false, p.DurationNanos > 0
+	var sum int64
 	for _, s := range p.Sample {
 		if idx >= len(s.Value) {
 			continue
 		}
+		v := s.Value[idx]
+		switch {
+		case v < 0 && !delta:
+			return nil, fmt.Errorf("a sample counts %d goroutines: negative counts belong only to delta profiles (?seconds=N)", v)
+		case v > maxCount || v < -maxCount:
+			return nil, fmt.Errorf("a sample counts %d goroutines, more than any process holds", v)
+		}
+		if sum += v; sum > maxCount || sum < -maxCount {
+			return nil, fmt.Errorf("samples count more than %d goroutines, more than any process holds", int64(maxCount))
+		}
 		g.reset()
-		g.count = int(s.Value[idx])
+		g.count = int(v)
 		negative = negative || g.count < 0
 		g.leaked = snap.Profile == "goroutineleak"
 		for _, loc := range s.Location {
 			for j, ln := range loc.Line {
-				if ln.Function == nil || ln.Function.Name == "runtime.goexit" {
+				if ln.Function == nil || ln.Function.Name == "runtime.goexit" && len(s.Location) > 1 {
+					// goexit is the bottom of every stack; alone, it is
+					// a goroutine that has not started yet, kept so that
+					// it is counted.
 					continue
 				}
 				g.frames = append(g.frames, bl.addFrame(Frame{
@@ -228,7 +255,7 @@ func readProto(data []byte, opts Options) (*Snapshot, error) {
 			}
 		}
 		sort.Slice(g.labels, func(i, j int) bool { return g.labels[i].Key < g.labels[j].Key })
-		if g.count == 0 || len(g.frames) == 0 {
+		if g.count == 0 {
 			continue
 		}
 		bl.fold(&g)
@@ -245,6 +272,11 @@ func readProto(data []byte, opts Options) (*Snapshot, error) {
 	snap.Stacks = bl.sortedStacks()
 	return snap, nil
 }
+
+// maxCount bounds the goroutines a counted profile may claim: far more
+// than any process can hold (each goroutine has a stack of at least 2 KiB),
+// far less than sums that overflow.
+const maxCount = 1 << 40
 
 // wrongProfile is a valid profile of another kind.
 type wrongProfile struct{ kind string }

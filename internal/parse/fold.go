@@ -355,7 +355,8 @@ func (bl *builder) add(s *Stack, g *rawGoroutine) {
 	if state == "semacquire" {
 		state = s.sema
 	}
-	s.addState(state, g.count, g.minutes)
+	s.addState(StateCount{State: state, Count: g.count, MaxMinutes: g.minutes,
+		Over1m: g.count * b2i(g.minutes >= 1), Over10m: g.count * b2i(g.minutes >= 10)})
 }
 
 func (bl *builder) newStack(g *rawGoroutine) *Stack {
@@ -407,21 +408,32 @@ func (s *Stack) finish() {
 	if entry >= 0 {
 		s.Entry = s.Frames[entry]
 	}
-	if w := waitIndex(s.Frames); w >= 0 {
+	// Frames below the entry (goexit, wrappers, a helper's own) are
+	// never where the goroutine's code waits.
+	if w := waitIndex(s.Frames[:entry+1]); w >= 0 {
 		s.Wait = s.Frames[w]
 	}
 	s.sema = refineState("semacquire", s.Frames)
 }
 
-func (s *Stack) addState(state string, n, minutes int) {
+func (s *Stack) addState(sc StateCount) {
 	for i := range s.States {
-		if s.States[i].State == state {
-			s.States[i].Count += n
-			s.States[i].MaxMinutes = max(s.States[i].MaxMinutes, minutes)
+		if t := &s.States[i]; t.State == sc.State {
+			t.Count += sc.Count
+			t.MaxMinutes = max(t.MaxMinutes, sc.MaxMinutes)
+			t.Over1m += sc.Over1m
+			t.Over10m += sc.Over10m
 			return
 		}
 	}
-	s.States = append(s.States, StateCount{State: state, Count: n, MaxMinutes: minutes})
+	s.States = append(s.States, sc)
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // sortedStacks returns the stacks in their documented order: by site,

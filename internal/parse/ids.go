@@ -407,3 +407,30 @@ func (c *idContainer) countIn(bm []uint64) int {
 	}
 	return n
 }
+
+// Max returns the largest id in the set, 0 for an empty set.
+func (s *IDSet) Max() uint64 {
+	if s.m == nil {
+		if s.n == 1 {
+			return s.one
+		}
+		return 0
+	}
+	s.settle()
+	for i := len(s.m.cs) - 1; i >= 0; i-- {
+		c := &s.m.cs[i]
+		base := c.key << 16
+		if c.bits == nil {
+			if n := len(c.array); n > 0 {
+				return base | uint64(c.array[n-1])
+			}
+			continue
+		}
+		for w := len(c.bits) - 1; w >= 0; w-- {
+			if c.bits[w] != 0 {
+				return base | uint64(w<<6+63-bits.LeadingZeros64(c.bits[w]))
+			}
+		}
+	}
+	return 0
+}

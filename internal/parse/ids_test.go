@@ -148,12 +148,12 @@ func TestIDSetSparse(t *testing.T) {
 // TestIDSetSmall checks the forms of a set with zero, one and two ids.
 func TestIDSetSmall(t *testing.T) {
 	var s IDSet
-	if s.Len() != 0 || s.Has(0) || s.IntersectLen(&s) != 0 {
+	if s.Len() != 0 || s.Has(0) || s.IntersectLen(&s) != 0 || s.Max() != 0 {
 		t.Errorf("empty set: Len %d", s.Len())
 	}
 	s.Add(42)
 	s.Add(42)
-	if s.Len() != 1 || !s.Has(42) || s.Has(0) || s.IntersectLen(&s) != 1 {
+	if s.Len() != 1 || !s.Has(42) || s.Has(0) || s.IntersectLen(&s) != 1 || s.Max() != 42 {
 		t.Errorf("one id: Len %d", s.Len())
 	}
 	var ids []uint64
@@ -221,6 +221,13 @@ func FuzzIDSet(f *testing.F) {
 		for k := range sets {
 			if sets[k].Len() != len(maps[k]) {
 				t.Errorf("set %d: Len %d, want %d", k, sets[k].Len(), len(maps[k]))
+			}
+			var top uint64
+			for x := range maps[k] {
+				top = max(top, x)
+			}
+			if got := sets[k].Max(); got != top {
+				t.Errorf("set %d: Max %d, want %d", k, got, top)
 			}
 			n, prev := 0, uint64(0)
 			sets[k].Each(func(x uint64) {

@@ -165,12 +165,16 @@ type Stack struct {
 	global *Stack // the snapshot's stack that this one's goroutines count in (commit.go)
 }
 
-// StateCount is how many goroutines of a stack are in one state, and the
-// longest "N minutes" among them.
+// StateCount is how many goroutines of a stack are in one state, the
+// longest "N minutes" among them, and how many have waited at least 1 and
+// at least 10 minutes: goroutines that come and go never wait long, the
+// goroutines of a leak wait longer and longer.
 type StateCount struct {
 	State      string
 	Count      int
 	MaxMinutes int
+	Over1m     int
+	Over10m    int
 }
 
 // SiteKind says how a Site was derived.

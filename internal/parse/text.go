@@ -570,6 +570,11 @@ func (p *textParser) frameLine(line []byte) {
 		p.endBlock()
 		p.prevBlank = true
 		p.inPanic = false
+	case hasPrefix(t, "stack: frame="), hasPrefix(t, "runtime: "):
+		// The unwinder's diagnostics of a stack it cannot walk
+		// ("runtime: unknown pc 0x…", then "stack: frame={sp:…}
+		// stack=[…)" and a hex dump): nothing to keep, whatever the
+		// line ends with.
 	case t[len(t)-1] == ')' && !hasPrefix(t, "created by "):
 		i := funcEnd(t)
 		if i <= 0 {
@@ -619,8 +624,7 @@ func (p *textParser) frameLine(line []byte) {
 		p.endBlock()
 		p.prevBlank = false
 		p.textSince = true
-	case hasPrefix(t, "non-Go function"),
-		hasPrefix(t, "runtime: "), hasPrefix(t, "stack: frame="), hasPrefix(t, "0x"):
+	case hasPrefix(t, "non-Go function"), hasPrefix(t, "0x"):
 		// No stack, a cgo frame, or the unwinder's diagnostics of a broken
 		// stack: nothing to keep.
 	default:

@@ -18,29 +18,27 @@ const (
 )
 
 // summary is the lines above a table: what was read and, for a change,
-// what moved.
-func summary(r *diff.Result, md bool) []string {
-	code := func(s string) string {
-		if md {
-			return "`" + s + "`"
-		}
-		return s
-	}
+// what moved. For Markdown (md), what comes from the inputs is escaped.
+func summary(r *diff.Result, opts Options, md bool) []string {
+	code, text := proseFuncs(md)
 	var out []string
 	n := len(r.Snapshots)
 	if n == 1 {
 		m := r.Snapshots[0]
 		line := fmt.Sprintf("%s: %s in %s (%s", code(m.Source), plural(m.Goroutines, "goroutine", "goroutines"),
-			plural(len(r.Sites), "site", "sites"), m.Format)
+			plural(len(r.Sites), "site", "sites"), text(string(m.Format)))
 		if m.Profile != "goroutine" && m.Profile != "" {
-			line += ", " + m.Profile + " profile"
+			line += ", " + text(m.Profile) + " profile"
 		}
 		out = append(out, line+")")
+		if allByEntry(r.Sites) && !m.Format.HasIDs() {
+			out = append(out, fmt.Sprintf("%s records no creation sites: each site is the function its goroutines run", m.Format))
+		}
 	} else {
 		a, b := r.Snapshots[0], r.Snapshots[n-1]
 		counts := map[diff.Status]int{}
 		for _, s := range r.Sites {
-			if s.Benign == "" {
+			if !s.AllBenign {
 				counts[s.Status]++
 			}
 		}
@@ -64,13 +62,19 @@ func summary(r *diff.Result, md bool) []string {
 		}
 		out = append(out, line)
 		if r.ByEntry {
-			out = append(out, "sites matched by entry function: some inputs (debug=1, protobuf) record no creation sites")
+			out = append(out, "some stacks of debug=1 or protobuf profiles are in no full dump: keyed by entry function")
+		}
+		if r.BenignDelta != 0 {
+			out = append(out, fmt.Sprintf("%+d in benign goroutines, not counted (--include-benign counts them)", r.BenignDelta))
+		}
+		for _, note := range r.Notes {
+			out = append(out, "note: "+text(note))
 		}
 	}
 	for _, m := range r.Snapshots {
 		prefix := ""
 		if n > 1 {
-			prefix = m.Source + ": "
+			prefix = text(m.Source) + ": "
 		}
 		if m.Cause != "" {
 			out = append(out, prefix+"cause: "+code(m.Cause))
@@ -79,19 +83,23 @@ func summary(r *diff.Result, md bool) []string {
 			out = append(out, fmt.Sprintf("%s%s ignored (--ignore)", prefix, plural(m.Ignored, "goroutine", "goroutines")))
 		}
 		for _, w := range m.Warnings {
-			out = append(out, prefix+"warning: "+w)
+			if opts.OmitWarnings {
+				break
+			}
+			out = append(out, prefix+"warning: "+text(w))
 		}
 	}
 	return out
 }
 
-// grid builds the table's header and rows.
-func grid(r *diff.Result, rows []*diff.Site, color bool) (header []string, cells [][]string, numeric []bool) {
-	leaked, minutes := false, false
+// grid builds the table of an inventory or of a change.
+func grid(r *diff.Result, rows []*diff.Site, color bool) table {
+	nm, allEntry := namesOf(r), allByEntry(rows)
+	leaked, waited := false, false
 	for _, s := range rows {
 		leaked = leaked || s.Leaked > 0
 		for _, w := range s.Waits {
-			minutes = minutes || w.MaxMinutes > 0
+			waited = waited || w.MaxMinutes > 0
 		}
 	}
 	paint := func(c, s string) string {
@@ -100,64 +108,108 @@ func grid(r *diff.Result, rows []*diff.Site, color bool) (header []string, cells
 		}
 		return s
 	}
+	var t table
 	if len(r.Snapshots) < 2 {
-		header = []string{"GOROUTINES"}
-		numeric = []bool{true}
+		t.col("GOROUTINES", true, false)
 		if leaked {
-			header = append(header, "LEAKED")
-			numeric = append(numeric, true)
+			t.col("LEAKED", true, false)
 		}
-		header = append(header, "CREATED BY", "RUNNING", "WAITING")
-		if minutes {
-			header = append(header, "FOR")
+		t.col("SITE", false, true)
+		if !allEntry {
+			// Without creators the site is the entry function.
+			t.col("ENTRY", false, true)
 		}
-		header = append(header, "NOTE")
+		t.col("WAITING", false, true)
+		if waited {
+			t.col("FOR", false, false)
+		}
+		t.col("NOTE", false, true)
 		for _, s := range rows {
 			row := []string{strconv.Itoa(s.Counts[0])}
 			if leaked {
-				row = append(row, zeroBlank(s.Leaked))
+				if cell := zeroBlank(s.Leaked); cell != "" {
+					row = append(row, paint(red, cell))
+				} else {
+					row = append(row, cell)
+				}
 			}
-			row = append(row, createdBy(s), shortFunc(s.Entry.Func), waiting(s))
-			if minutes {
+			alt := make([][]string, len(t.header))
+			alt[len(row)] = siteShort(nm, s)
+			row = append(row, siteCell(nm, s))
+			if !allEntry {
+				row = append(row, entries(s))
+			}
+			alt[len(row)] = waitShort(nm, s)
+			row = append(row, waiting(nm, s))
+			if waited {
 				row = append(row, maxWait(s))
 			}
-			cells = append(cells, append(row, note(s)))
+			t.rows = append(t.rows, append(row, note(s, allEntry)))
+			t.alts = append(t.alts, alt)
 		}
-		return header, cells, numeric
+		return t
 	}
-	header = []string{"BEFORE", "AFTER", "CHANGE"}
-	numeric = []bool{true, true, true}
+	t.col("BEFORE", true, false)
+	t.col("AFTER", true, false)
+	t.col("CHANGE", true, false)
 	if r.IDs {
-		header = append(header, "STAYED")
-		numeric = append(numeric, true)
+		t.col("STAYED", true, false)
 	}
 	if r.Timed {
-		header = append(header, "PER MIN")
-		numeric = append(numeric, true)
+		t.col("PER MIN", true, false)
 	}
-	header = append(header, "STATUS", "SITE", "WAITING", "NOTE")
+	t.col("STATUS", false, false)
+	t.col("SITE", false, true)
+	t.col("WAITING", false, true)
+	t.col("NOTE", false, true)
 	for _, s := range rows {
 		n := len(s.Counts)
 		change := fmt.Sprintf("%+d", s.Delta)
 		switch {
-		case s.Delta > 0 && s.Benign == "":
+		case s.Delta > 0 && !s.AllBenign:
 			change = paint(red+bold, change)
 		case s.Delta < 0:
 			change = paint(green, change)
 		case s.Delta == 0:
 			change = "0"
 		}
-		row := []string{strconv.Itoa(s.Counts[0]), strconv.Itoa(s.Counts[n-1]), change}
+		row := []string{strconv.Itoa(s.Counted(r.Start)), strconv.Itoa(s.Counted(n - 1)), change}
 		if r.IDs {
-			row = append(row, fmt.Sprintf("%d/%d", s.Survived, s.Counts[0]))
+			row = append(row, ofCount(s.Survived, s.Counted(r.Start)))
 		}
 		if r.Timed {
 			row = append(row, fmt.Sprintf("%+.1f", s.PerMinute))
 		}
-		row = append(row, string(s.Status), siteCell(s), waiting(s), note(s))
-		cells = append(cells, row)
+		status := string(s.Status)
+		if s.Status == diff.StatusAccumulating && !s.AllBenign {
+			status = paint(red+bold, status)
+		}
+		alt := make([][]string, len(t.header))
+		alt[len(row)+1], alt[len(row)+2] = siteShort(nm, s), waitShort(nm, s)
+		row = append(row, status, siteCell(nm, s), waiting(nm, s), note(s, allEntry))
+		t.rows = append(t.rows, row)
+		t.alts = append(t.alts, alt)
 	}
-	return header, cells, numeric
+	return t
+}
+
+// ofCount says how many of how many: "32 of 32", "-" of none.
+func ofCount(n, of int) string {
+	if of <= 0 && n <= 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%d of %d", n, of)
+}
+
+// allByEntry reports whether no site of rows has a creator: the sites of
+// a counted profile, keyed by entry function.
+func allByEntry(rows []*diff.Site) bool {
+	for _, s := range rows {
+		if s.Kind != parse.KeyEntry {
+			return false
+		}
+	}
+	return len(rows) > 0
 }
 
 func zeroBlank(n int) string {
@@ -168,35 +220,77 @@ func zeroBlank(n int) string {
 }
 
 // createdBy is the site cell: "main.(*FileMonitor).pollAllFiles file_monitor.go:441".
-func createdBy(s *diff.Site) string {
+func createdBy(nm names, s *diff.Site) string {
 	switch {
 	case s.Func == "" || s.Kind == parse.KeyEntry:
 		return "-"
 	case s.Kind == parse.KeyCreatedBy:
-		return shortFunc(s.Func) + " " + location(s.File, s.Line)
+		return shortFunc(s.Func) + " " + nm.loc(s.File, s.Line)
 	}
-	return shortFunc(s.Func) + " " + location(s.Entry.File, s.Entry.Line)
+	return shortFunc(s.Func) + " " + nm.loc(s.Entry.File, s.Entry.Line)
 }
 
 // siteCell names a site in one cell: the go statement, or for a site
 // without a creator the function its goroutines run.
-func siteCell(s *diff.Site) string {
+func siteCell(nm names, s *diff.Site) string {
 	if s.Kind == parse.KeyEntry && s.Func != "" {
-		return shortFunc(s.Func)
+		return entryName(s.Func)
 	}
-	return createdBy(s)
+	return createdBy(nm, s)
+}
+
+// siteShort is the site cell in short, for a narrow terminal: the
+// function's own name and the file:line, then the name alone:
+// "pollAllFiles file_monitor.go:97", "pollAllFiles".
+func siteShort(nm names, s *diff.Site) []string {
+	switch {
+	case s.Func == "":
+		return nil
+	case s.Kind == parse.KeyEntry:
+		return []string{lastName(s.Func)}
+	case s.Kind == parse.KeyCreatedBy:
+		return []string{lastName(s.Func) + " " + nm.loc(s.File, s.Line), lastName(s.Func)}
+	}
+	return []string{lastName(s.Func) + " " + nm.loc(s.Entry.File, s.Entry.Line), lastName(s.Func)}
+}
+
+// entries is the function a site's goroutines run, and how many others
+// they run when one go statement starts several.
+func entries(s *diff.Site) string {
+	e := entryName(s.Entry.Func)
+	if len(s.Entries) > 1 {
+		e += fmt.Sprintf(" (+%d more)", len(s.Entries)-1)
+	}
+	return e
+}
+
+// entryName is a function as a cell shows it; a goroutine that has only
+// goexit on its stack has not started running.
+func entryName(fn string) string {
+	if fn == "runtime.goexit" {
+		return "(not started)"
+	}
+	return shortFunc(fn)
 }
 
 // waiting is the main wait of a site and how many others there are.
-func waiting(s *diff.Site) string {
+func waiting(nm names, s *diff.Site) string {
 	if len(s.Waits) == 0 {
 		return ""
 	}
-	w := waitName(s.Waits[0], s.Entry.Func)
-	if len(s.Waits) > 1 {
-		w += fmt.Sprintf(" (%d; +%d more)", s.Waits[0].Count, len(s.Waits)-1)
+	w := waitName(nm, s.Waits[0], s.Entry.Func)
+	if n := len(s.Waits) - 1; n > 0 {
+		w += fmt.Sprintf(" (%d here, %s)", s.Waits[0].Count, plural(n, "other wait", "other waits"))
 	}
 	return w
+}
+
+// waitShort is the waiting cell in short: the main wait alone.
+func waitShort(nm names, s *diff.Site) []string {
+	if len(s.Waits) < 2 {
+		return nil
+	}
+	return []string{waitName(nm, s.Waits[0], s.Entry.Func)}
 }
 
 func maxWait(s *diff.Site) string {
@@ -204,33 +298,49 @@ func maxWait(s *diff.Site) string {
 	for _, w := range s.Waits {
 		m = max(m, w.MaxMinutes)
 	}
-	if m == 0 {
+	return minutes(m)
+}
+
+// minutes prints the runtime's "N minutes" in the unit a reader wants:
+// 45m, 32h, 3d.
+func minutes(m int) string {
+	switch {
+	case m == 0:
 		return ""
+	case m < 60:
+		return fmt.Sprintf("%dm", m)
+	case m < 48*60:
+		return fmt.Sprintf("%dh", m/60)
 	}
-	return fmt.Sprintf("%dm", m)
+	return fmt.Sprintf("%dd", m/(24*60))
 }
 
 // note says how a site was keyed when it is not by "created by", and why
-// it is benign.
-func note(s *diff.Site) string {
+// it is benign. When no site of the table has a creator (allEntry: a
+// counted profile), the table says it once above instead.
+func note(s *diff.Site, allEntry bool) string {
 	var parts []string
-	switch s.Kind {
-	case parse.KeyHelper:
+	switch {
+	case s.Kind == parse.KeyHelper:
 		parts = append(parts, "via "+shortFunc(s.Creator.Func))
-	case parse.KeyEntry:
+	case s.Kind == parse.KeyEntry && !allEntry:
 		parts = append(parts, "no creator")
 	}
 	if s.Cut {
 		parts = append(parts, "stack cut")
 	}
-	if s.Benign != "" {
+	switch n := s.BenignCounts[len(s.BenignCounts)-1]; {
+	case s.AllBenign:
 		parts = append(parts, "benign: "+s.Benign)
+	case n > 0:
+		parts = append(parts, fmt.Sprintf("%d benign: %s", n, s.Benign))
 	}
 	return strings.Join(parts, "; ")
 }
 
 func writeTable(w io.Writer, r *diff.Result, opts Options) error {
-	for _, l := range summary(r, false) {
+	nm := namesOf(r)
+	for _, l := range summary(r, opts, false) {
 		if _, err := fmt.Fprintln(w, l); err != nil {
 			return err
 		}
@@ -240,7 +350,7 @@ func writeTable(w io.Writer, r *diff.Result, opts Options) error {
 			if i == 3 {
 				break
 			}
-			line := headline(r, s)
+			line := headline(r, nm, s)
 			if opts.Color {
 				line = bold + line + normal
 			}
@@ -250,15 +360,22 @@ func writeTable(w io.Writer, r *diff.Result, opts Options) error {
 	rows, hidden := shown(r, opts)
 	fmt.Fprintln(w)
 	if len(rows) == 0 {
-		fmt.Fprintln(w, "no site changed")
+		if len(r.Snapshots) < 2 {
+			fmt.Fprintln(w, "no goroutines")
+		} else {
+			fmt.Fprintln(w, "no site changed")
+		}
 	} else {
-		header, cells, numeric := grid(r, rows, opts.Color)
-		if err := renderGrid(w, header, cells, numeric, false); err != nil {
+		if err := renderGrid(w, grid(r, rows, opts.Color), false, opts.Width); err != nil {
 			return err
 		}
 	}
 	if hidden > 0 {
-		fmt.Fprintf(w, "%s not shown (--all, --top)\n", plural(hidden, "site", "sites"))
+		if len(r.Snapshots) < 2 {
+			fmt.Fprintf(w, "%s not shown (--limit)\n", plural(hidden, "site", "sites"))
+		} else {
+			fmt.Fprintf(w, "%s not shown (--all, --limit)\n", plural(hidden, "site", "sites"))
+		}
 	}
 	// Breaches go to stderr, from the command: not repeated here.
 	return nil
@@ -270,65 +387,45 @@ func writeMarkdown(w io.Writer, r *diff.Result, breaches []diff.Breach, opts Opt
 		title = "Goroutine growth by creation site"
 	}
 	fmt.Fprintf(w, "### %s\n\n", title)
-	for _, l := range summary(r, true) {
-		fmt.Fprintf(w, "%s  \n", mdEscape(l))
+	nm := namesOf(r)
+	for _, l := range summary(r, opts, true) {
+		fmt.Fprintf(w, "%s  \n", l)
 	}
 	if len(r.Snapshots) >= 2 {
 		for i, s := range growing(r) {
 			if i == 3 {
 				break
 			}
-			fmt.Fprintf(w, "**%s**  \n", mdEscape(headline(r, s)))
+			fmt.Fprintf(w, "**%s**  \n", mdEscape(headline(r, nm, s)))
 		}
 	}
 	if len(breaches) > 0 {
 		fmt.Fprintln(w)
 		for _, b := range breaches {
-			fmt.Fprintf(w, "- :x: %s\n", mdEscape(BreachLine(b)))
+			fmt.Fprintf(w, "- :x: %s\n", mdEscape(BreachLine(r, b)))
 		}
 	}
 	fmt.Fprintln(w)
 	rows, hidden := shown(r, opts)
 	if len(rows) == 0 {
-		fmt.Fprintln(w, "No site changed.")
+		if len(r.Snapshots) < 2 {
+			fmt.Fprintln(w, "No goroutines.")
+		} else {
+			fmt.Fprintln(w, "No site changed.")
+		}
 		return nil
 	}
-	header, cells, numeric := grid(r, rows, false)
-	for _, row := range cells {
+	t := grid(r, rows, false)
+	for _, row := range t.rows {
 		for i := range row {
 			row[i] = mdCell(row[i])
 		}
 	}
-	if err := renderGrid(w, header, cells, numeric, true); err != nil {
+	if err := renderGrid(w, t, true, 0); err != nil {
 		return err
 	}
 	if hidden > 0 {
 		fmt.Fprintf(w, "\n%s not shown.\n", plural(hidden, "site", "sites"))
 	}
 	return nil
-}
-
-// mdCell escapes a table cell: pipes would end it, and names such as
-// (*T).m read as code.
-func mdCell(s string) string {
-	if s == "" {
-		return s
-	}
-	return strings.ReplaceAll(mdEscape(s), "|", `\|`)
-}
-
-// mdEscape keeps Markdown from reading * and _ in Go names as emphasis.
-func mdEscape(s string) string {
-	var b strings.Builder
-	inCode := false
-	for _, c := range s {
-		if c == '`' {
-			inCode = !inCode
-		}
-		if !inCode && (c == '*' || c == '_' || c == '<') {
-			b.WriteByte('\\')
-		}
-		b.WriteRune(c)
-	}
-	return b.String()
 }

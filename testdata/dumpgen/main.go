@@ -13,6 +13,9 @@
 //	dumpgen -mode leak -out DIR              a.leak.* and b.leak.* (goroutineleak profile)
 //	dumpgen -mode crash -kind K -name NAME   writes NAME.truth.json, then dies (K: panic,
 //	                                         repanic, sigquit, deadlock, segv)
+//	dumpgen -mode http -out DIR              http.debug2.txt, http.debug1.txt, http.debug0.pb.gz
+//	                                         fetched from its own /debug/pprof, then SIGQUIT at
+//	                                         GOTRACEBACK=system (stderr: http.sigquit.system.txt)
 //	dumpgen -mode check DUMP TRUTH ...       compares dumps with their truth files
 //
 // It is built by ../gen-corpus.sh with every supported toolchain, so it
@@ -23,12 +26,16 @@ package main
 import (
 	"flag"
 	"fmt"
+	"io/ioutil"
+	"net/http"
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"runtime/pprof"
 	"time"
 
+	"example.com/dumpgen/internal/httpsvc"
 	"example.com/dumpgen/internal/truth"
 	"example.com/dumpgen/internal/workers"
 )
@@ -37,6 +44,7 @@ const (
 	noteAll    = "every goroutine is printed: a site's goroutines_alive count is the number of goroutines the dump shows for it"
 	noteCrash  = "truth written just before the crash; how many goroutines the output shows depends on the crash kind and GOTRACEBACK"
 	noteLeak   = "goroutineleak debug=2 prints every goroutine; the leaked ones are marked (leaked)"
+	noteHTTP   = "fetched over HTTP from the process's own /debug/pprof: the sites of this module are checked; net/http's own goroutines (connections, the request that fetched the dump) come on top"
 	noteSticky = "goroutine profile taken after the goroutineleak profile: goroutines found leaked stay marked (leaked)"
 )
 
@@ -75,6 +83,8 @@ func main() {
 		g.profile("b.leak", "goroutineleak", noteLeak)
 	case "crash":
 		crash(g, *kind, *name)
+	case "http":
+		serveAndDump(g)
 	case "check":
 		// dumpgen -mode check DUMP TRUTH...: used by gen-corpus.sh.
 		args := flag.Args()
@@ -171,6 +181,43 @@ func crash(g *generator, kind, name string) {
 	}
 	time.Sleep(time.Minute)
 	fatalf("crash %q did not end the process", kind)
+}
+
+// serveAndDump runs the HTTP service of package httpsvc, fetches its
+// goroutine profile in every format from its own /debug/pprof, as a user
+// would, and then dies of SIGQUIT at GOTRACEBACK=system: the same process
+// in debug=2 text and in crash output, with the same goroutine ids.
+func serveAndDump(g *generator) {
+	svc, err := httpsvc.Start(httpsvc.Plan{KeepAlive: 4, HalfHeaders: 3, Blocked: 2, Pooled: 2, Unclosed: 3, Spawned: 2})
+	if err != nil {
+		fatalf("http: %v", err)
+	}
+	// Its own client, so that the fetches add to no pool the plan made.
+	client := &http.Client{Transport: &http.Transport{}}
+	for _, d := range []struct{ query, file string }{
+		{"?debug=2", "http.debug2.txt"}, {"?debug=1", "http.debug1.txt"}, {"", "http.debug0.pb.gz"},
+	} {
+		resp, err := client.Get(svc.URL + "/debug/pprof/goroutine" + d.query)
+		if err != nil {
+			fatalf("http: %v", err)
+		}
+		body, err := ioutil.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil || resp.StatusCode != http.StatusOK {
+			fatalf("http: %s: %v %s", d.file, err, resp.Status)
+		}
+		if err := ioutil.WriteFile(filepath.Join(g.dir, d.file), body, 0o644); err != nil {
+			fatalf("%v", err)
+		}
+		if d.query == "?debug=2" {
+			g.truth(d.file, noteHTTP)
+		}
+	}
+	debug.SetTraceback("system")
+	g.truth("http.sigquit.system.txt", noteHTTP)
+	sigquitSelf()
+	time.Sleep(time.Minute)
+	fatalf("SIGQUIT did not end the process")
 }
 
 // repanic recovers a panic with a two-line value and panics again with it.

@@ -18,7 +18,7 @@ type plan struct {
 	keep  []interface{}
 }
 
-var current *plan
+var plans []*plan // every plan started, kept reachable
 
 // startA starts the goroutines of snapshot a (README.md lists them with
 // their counts) and waits until they are blocked. With pure set it leaves
@@ -26,7 +26,7 @@ var current *plan
 // goroutine wait (timers, sleeps, I/O, syscalls, a locked thread).
 func startA(pure bool) *plan {
 	p := &plan{pure: pure, hold: make(chan struct{})}
-	current = p
+	plans = append(plans, p)
 	workers.LeakyReceiver(10)
 	p.multi = workers.StartMulti(3, 2, 2)
 	p.keep = append(p.keep, workers.StartServer(2))
