@@ -27,6 +27,10 @@ const (
 	fewPaths   pathSet = iota // the small-input path, file regions and a stream, 2 workers
 	somePaths                 // and 8 workers, and a stream read by one
 	everyPaths                // and a trickle of 1, 7 and 4093 bytes, sections, gzip
+	// fuzzPaths is everyPaths with in-memory readers for the files (the
+	// same region path): a temporary file for every input would make the
+	// fuzzer slow.
+	fuzzPaths
 )
 
 // everyPath lists the ways bytes reach Read: a file read in regions by
@@ -50,6 +54,9 @@ func everyPath(set pathSet, size int) []readPath {
 		return f
 	}
 	memory := func(_ testing.TB, data []byte) io.Reader { return bytes.NewReader(data) }
+	if set == fuzzPaths {
+		file = memory
+	}
 	section := func(_ testing.TB, data []byte) io.Reader {
 		return io.NewSectionReader(bytes.NewReader(data), 0, int64(len(data)))
 	}
