@@ -100,10 +100,12 @@ dumpgen-smoke: bin/testsum
 		$(GO) -C testdata/dumpgen build -o "$$d/dumpgen" . && "$$d/dumpgen" -mode snapshot -out "$$d" && \
 		"$$d/dumpgen" -mode check "$$d/a.debug2.txt" "$$d/a.debug2.truth.json" "$$d/b.debug2.txt" "$$d/b.debug2.truth.json"' $(OR_GO_ON)
 
-# A few seconds of fuzzing on every run, so the fuzz target cannot rot;
-# `make fuzz` runs longer.
+# A few seconds of each fuzz target on every run, so none can rot;
+# `make fuzz` runs longer. FuzzRead feeds the same bytes through every
+# read path and requires the same snapshot.
 fuzz-smoke: bin/testsum
-	@$(TESTSUM) -step fuzz -- $(GO) test -run '^$$' -fuzz '^FuzzRead$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 2s ./internal/parse $(OR_GO_ON)
+	@$(TESTSUM) -step fuzz-read -- $(GO) test -run '^$$' -fuzz '^FuzzRead$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 2s ./internal/parse $(OR_GO_ON)
+	@$(TESTSUM) -step fuzz-idset -- $(GO) test -run '^$$' -fuzz '^FuzzIDSet$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 2s ./internal/parse $(OR_GO_ON)
 
 fuzz:
 	$(MAKE) fuzz-smoke FUZZTIME=5m V=1

@@ -22,7 +22,7 @@ func TestCrashEnvelope(t *testing.T) {
 		name, text, cause string
 	}{
 		{"panic", "panic: boom\n\ngoroutine 6 [running]:\nmain.f()\n\t/app/main.go:3 +0x1\ncreated by main.main in goroutine 1\n\t/app/main.go:9 +0x2\nexit status 2\n", "panic: boom"},
-		{"repanic", "panic: first [recovered]\n\tpanic: second\n\ngoroutine 6 [running]:\nmain.f()\n\t/app/main.go:3 +0x1\n", "panic: first [recovered]"},
+		{"repanic", "panic: first [recovered]\n\tpanic: second\n\ngoroutine 6 [running]:\nmain.f()\n\t/app/main.go:3 +0x1\ncreated by main.main in goroutine 1\n\t/app/main.go:9 +0x2\n", "panic: first [recovered]"},
 		{"nil deref", "panic: runtime error: invalid memory address or nil pointer dereference\n[signal SIGSEGV: segmentation violation code=0x1 addr=0x8 pc=0x68b2c0]\n\ngoroutine 1 [running]:\nmain.main()\n\t/app/main.go:3 +0x1\n", "panic: runtime error: invalid memory address or nil pointer dereference"},
 		{"deadlock", "fatal error: all goroutines are asleep - deadlock!\n\ngoroutine 1 [chan receive]:\nmain.main()\n\t/app/main.go:3 +0x1\n", "fatal error: all goroutines are asleep - deadlock!"},
 		{"sigquit", "SIGQUIT: quit\nPC=0x48d601 m=0 sigcode=0\n\ngoroutine 0 gp=0xa5bf20 m=0 mp=0xa5d100 [idle]:\nruntime.futex(0xa5d240, 0x80, 0x0, 0x0, 0x0, 0x0)\n\t/go/src/runtime/sys_linux_amd64.s:557 +0x21 fp=0x7ffd sp=0x7ffd pc=0x48d601\n\ngoroutine 1 gp=0xc000002380 m=nil [chan receive]:\nmain.main()\n\t/app/main.go:3 +0x1 fp=0xc sp=0xc pc=0x4\n\nrax    0xca\nrbx    0x0\n", "SIGQUIT: quit"},

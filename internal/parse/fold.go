@@ -1,36 +1,42 @@
 package parse
 
 import (
-	"encoding/binary"
+	"bytes"
 	"fmt"
 	"hash/maphash"
+	"math/bits"
 	"sort"
-	"strconv"
 )
 
-// A builder folds goroutines into distinct stacks. Each parsing worker has
-// its own, so that no lock is taken per goroutine; merge combines them.
-//
-// Frames are interned: a frame seen once is a small integer afterwards,
-// and a stack is the byte string of its frame numbers. Memory therefore
-// grows with distinct frames and stacks, never with goroutines.
+// A builder interns the frames and stacks of one parser: a frame seen
+// once is a small integer afterwards, and a stack is found by the numbers
+// of its frames. Each parsing worker has its own, so that no lock is
+// taken per goroutine; the committer (commit.go) matches the stacks of
+// several builders by value. Memory grows with distinct frames and
+// stacks, never with goroutines: frames and stacks live in slabs, the
+// tables that find them hold 4-byte numbers, and a stack whose frames
+// were all new shares the frame table's memory.
 type builder struct {
-	frameIDs map[string]int32 // func "\x00" location → index in frames
-	frames   []Frame
-	strs     map[string]string
-	stacks   map[string]*Stack
-	key      []byte
-	last     *Stack // the stack of the goroutine folded last
+	frames frameTable
+	strs   map[string]string // files and states: few distinct ones
+	index  []stackSlot       // open addressing over stacks
+	stacks []*Stack
+	slab   []Stack
+	fslab  []Frame // frames of stacks that cannot share the frame table's
+	fnBuf  []byte
+	last   *Stack // the stack of the goroutine folded last (counted formats)
 
+	// goroutines counts what fold added (counted formats).
 	goroutines int
 }
 
+type stackSlot struct {
+	hash uint32
+	n    int32 // index in stacks + 1; 0: empty
+}
+
 func newBuilder() *builder {
-	return &builder{
-		frameIDs: make(map[string]int32),
-		strs:     make(map[string]string),
-		stacks:   make(map[string]*Stack),
-	}
+	return &builder{strs: make(map[string]string)}
 }
 
 // intern returns b as a string shared by every equal string of the builder.
@@ -51,44 +57,167 @@ func (bl *builder) internString(s string) string {
 	return s
 }
 
-// frameID returns the number of the frame with function fn at location
-// loc ("file:line", no offset), parsing loc the first time it is seen.
-func (bl *builder) frameID(fn, loc []byte, inlined bool) (int32, error) {
-	bl.key = append(append(append(bl.key[:0], fn...), 0), loc...)
-	if id, ok := bl.frameIDs[string(bl.key)]; ok {
-		return id, nil
+// Frames live in slabs of 32, 64, 128 and 256 frames, then of
+// frameSlabSize: a small dump allocates little, and frames never move.
+const (
+	frameSlabSize = 512
+	smallSlabs    = 4   // slabs smaller than frameSlabSize
+	smallFrames   = 480 // frames in them: 32+64+128+256
+)
+
+// slabOf returns the slab of frame number id and its index there.
+func slabOf(id int32) (slab, at int) {
+	if id < smallFrames {
+		k := bits.Len32(uint32(id)/32+1) - 1
+		return k, int(id) - 32*(1<<k-1)
 	}
-	file, line, err := splitLocation(loc)
-	if err != nil {
-		return 0, err
+	return smallSlabs + int(id-smallFrames)/frameSlabSize, int(id-smallFrames) % frameSlabSize
+}
+
+// frameTable holds every distinct frame of a builder: a frame is its
+// function, file, line and whether it was inlined ("(...)"), so that the
+// same frame read by different workers is the same value.
+type frameTable struct {
+	slabs  [][]Frame
+	n      int32
+	hashes []uint32 // of each frame, to grow the table without hashing again
+	slots  []int32  // open addressing: frame number + 1; 0: empty
+	h      maphash.Hash
+}
+
+func (t *frameTable) at(id int32) *Frame {
+	slab, at := slabOf(id)
+	return &t.slabs[slab][at]
+}
+
+// hash hashes a frame given as bytes (hashString as strings: the same
+// value for the same frame). Converting the bytes to strings would copy
+// every name longer than 32 bytes.
+func (t *frameTable) hash(fn, file []byte, line int, inlined bool) uint32 {
+	t.h.Reset()
+	t.h.Write(fn)
+	t.h.WriteByte(0)
+	t.h.Write(file)
+	return mixFrame(t.h.Sum64(), line, inlined)
+}
+
+func (t *frameTable) hashString(fn, file string, line int, inlined bool) uint32 {
+	t.h.Reset()
+	t.h.WriteString(fn)
+	t.h.WriteByte(0)
+	t.h.WriteString(file)
+	return mixFrame(t.h.Sum64(), line, inlined)
+}
+
+func mixFrame(h uint64, line int, inlined bool) uint32 {
+	h ^= uint64(line) * 0x9e3779b97f4a7c15
+	if inlined {
+		h = ^h
 	}
-	id := int32(len(bl.frames))
-	bl.frames = append(bl.frames, Frame{
-		Func:    bl.internString(normalizeFunc(string(fn))),
-		File:    bl.intern(file),
-		Line:    line,
-		Inlined: inlined,
-	})
-	bl.frameIDs[string(bl.key)] = id
-	return id, nil
+	return uint32(h ^ h>>32)
+}
+
+// find returns the number of the frame, or -1.
+func (t *frameTable) find(h uint32, fn, file []byte, line int, inlined bool) int32 {
+	if len(t.slots) == 0 {
+		return -1
+	}
+	mask := uint32(len(t.slots) - 1)
+	for i := h & mask; ; i = (i + 1) & mask {
+		n := t.slots[i]
+		if n == 0 {
+			return -1
+		}
+		if t.hashes[n-1] != h {
+			continue
+		}
+		f := t.at(n - 1)
+		if f.Line == line && f.Inlined == inlined && f.Func == string(fn) && f.File == string(file) {
+			return n - 1
+		}
+	}
+}
+
+// findString is find for a frame given as strings.
+func (t *frameTable) findString(h uint32, f Frame) int32 {
+	if len(t.slots) == 0 {
+		return -1
+	}
+	mask := uint32(len(t.slots) - 1)
+	for i := h & mask; ; i = (i + 1) & mask {
+		n := t.slots[i]
+		if n == 0 {
+			return -1
+		}
+		if t.hashes[n-1] == h && *t.at(n - 1) == f {
+			return n - 1
+		}
+	}
+}
+
+func (t *frameTable) add(h uint32, f Frame) int32 {
+	id := t.n
+	if slab, at := slabOf(id); at == 0 {
+		size := frameSlabSize
+		if slab < smallSlabs {
+			size = 32 << slab
+		}
+		t.slabs = append(t.slabs, make([]Frame, size))
+	}
+	*t.at(id) = f
+	t.hashes = append(t.hashes, h)
+	t.n++
+	if 2*int(t.n) > len(t.slots) {
+		t.slots = make([]int32, tableSize(int(t.n)))
+		for id := range t.n {
+			t.place(t.hashes[id], id)
+		}
+	} else {
+		t.place(h, id)
+	}
+	return id
+}
+
+func (t *frameTable) place(h uint32, id int32) {
+	mask := uint32(len(t.slots) - 1)
+	i := h & mask
+	for t.slots[i] != 0 {
+		i = (i + 1) & mask
+	}
+	t.slots[i] = id + 1
+}
+
+// tableSize returns the number of slots of an open-addressing table for
+// n entries: a power of two, at most half full until n doubles.
+func tableSize(n int) int {
+	return 1 << bits.Len(uint(max(32, 2*n)))
+}
+
+// frame returns frame number id.
+func (bl *builder) frame(id int32) *Frame { return bl.frames.at(id) }
+
+// frameID returns the number of the frame with function fn (as printed)
+// at file:line.
+func (bl *builder) frameID(fn, file []byte, line int, inlined bool) int32 {
+	if bytes.IndexByte(fn, '[') >= 0 {
+		bl.fnBuf = append(bl.fnBuf[:0], normalizeFunc(string(fn))...)
+		fn = bl.fnBuf
+	}
+	h := bl.frames.hash(fn, file, line, inlined)
+	if id := bl.frames.find(h, fn, file, line, inlined); id >= 0 {
+		return id
+	}
+	return bl.frames.add(h, Frame{Func: string(fn), File: bl.intern(file), Line: line, Inlined: inlined})
 }
 
 // addFrame interns a frame given as a value (counted formats).
 func (bl *builder) addFrame(f Frame) int32 {
-	bl.key = append(bl.key[:0], f.Func...)
-	bl.key = append(bl.key, 0)
-	bl.key = append(bl.key, f.File...)
-	bl.key = append(bl.key, ':')
-	bl.key = binary.AppendUvarint(bl.key, uint64(f.Line))
-	if id, ok := bl.frameIDs[string(bl.key)]; ok {
+	h := bl.frames.hashString(f.Func, f.File, f.Line, f.Inlined)
+	if id := bl.frames.findString(h, f); id >= 0 {
 		return id
 	}
-	id := int32(len(bl.frames))
-	f.Func = bl.internString(f.Func)
 	f.File = bl.internString(f.File)
-	bl.frames = append(bl.frames, f)
-	bl.frameIDs[string(bl.key)] = id
-	return id
+	return bl.frames.add(h, f)
 }
 
 // splitLocation splits "file:line" at the last colon (file names may hold
@@ -131,21 +260,80 @@ func (g *rawGoroutine) reset() {
 	*g = rawGoroutine{frames: frames, labels: labels, creator: -1, count: 1}
 }
 
-// fold adds g to its stack.
-func (bl *builder) fold(g *rawGoroutine) {
-	bl.key = bl.key[:0]
-	bl.key = binary.AppendUvarint(bl.key, uint64(g.creator+1))
+// stackHash mixes the frame numbers of a stack.
+func stackHash(g *rawGoroutine) uint32 {
+	h := uint64(g.creator+2) * 0x9e3779b97f4a7c15
 	if g.cut {
-		bl.key = append(bl.key, 0xff)
+		h = ^h
 	}
 	for _, f := range g.frames {
-		bl.key = binary.AppendUvarint(bl.key, uint64(f))
+		h = (h ^ uint64(f)) * 0xbf58476d1ce4e5b9
+		h ^= h >> 31
 	}
-	s, ok := bl.stacks[string(bl.key)]
-	if !ok {
-		s = bl.newStack(g)
-		bl.stacks[string(bl.key)] = s
+	return uint32(h ^ h>>32)
+}
+
+// stackOf returns the stack of g, and whether it is new.
+func (bl *builder) stackOf(g *rawGoroutine) (*Stack, bool) {
+	h := stackHash(g)
+	if len(bl.index) > 0 {
+		mask := uint32(len(bl.index) - 1)
+		for i := h & mask; ; i = (i + 1) & mask {
+			sl := bl.index[i]
+			if sl.n == 0 {
+				break
+			}
+			if sl.hash == h && bl.sameStack(bl.stacks[sl.n-1], g) {
+				return bl.stacks[sl.n-1], false
+			}
+		}
 	}
+	s := bl.newStack(g)
+	bl.stacks = append(bl.stacks, s)
+	if 2*len(bl.stacks) > len(bl.index) {
+		old := bl.index
+		bl.index = make([]stackSlot, tableSize(len(bl.stacks)))
+		for _, sl := range old {
+			if sl.n != 0 {
+				bl.place(sl)
+			}
+		}
+	}
+	bl.place(stackSlot{h, int32(len(bl.stacks))})
+	return s, true
+}
+
+func (bl *builder) place(sl stackSlot) {
+	mask := uint32(len(bl.index) - 1)
+	i := sl.hash & mask
+	for bl.index[i].n != 0 {
+		i = (i + 1) & mask
+	}
+	bl.index[i] = sl
+}
+
+func (bl *builder) sameStack(s *Stack, g *rawGoroutine) bool {
+	if s.Cut != g.cut || len(s.Frames) != len(g.frames) {
+		return false
+	}
+	if g.creator >= 0 {
+		if s.Creator != *bl.frame(g.creator) {
+			return false
+		}
+	} else if s.Creator != (Frame{}) {
+		return false
+	}
+	for i, id := range g.frames {
+		if s.Frames[i] != *bl.frame(id) {
+			return false
+		}
+	}
+	return true
+}
+
+// fold adds g to its stack (counted formats, which one builder reads).
+func (bl *builder) fold(g *rawGoroutine) {
+	s, _ := bl.stackOf(g)
 	bl.last = s
 	bl.add(s, g)
 }
@@ -172,15 +360,45 @@ func (bl *builder) add(s *Stack, g *rawGoroutine) {
 }
 
 func (bl *builder) newStack(g *rawGoroutine) *Stack {
-	s := &Stack{Frames: make([]Frame, len(g.frames)), Cut: g.cut}
-	for i, id := range g.frames {
-		s.Frames[i] = bl.frames[id]
+	if len(bl.slab) == cap(bl.slab) {
+		bl.slab = make([]Stack, 0, min(max(16, 2*cap(bl.slab)), 1024))
 	}
+	bl.slab = bl.slab[:len(bl.slab)+1]
+	s := &bl.slab[len(bl.slab)-1]
+	s.Frames, s.Cut = bl.frameSlice(g.frames), g.cut
 	if g.creator >= 0 {
-		s.Creator = bl.frames[g.creator]
+		s.Creator = *bl.frame(g.creator)
 	}
 	s.finish()
 	return s
+}
+
+// frameSlice returns the frames of ids. Frames that were added to the
+// table one after the other, as those of a stack no goroutine had before,
+// are shared with it rather than copied.
+func (bl *builder) frameSlice(ids []int32) []Frame {
+	n := len(ids)
+	if n == 0 {
+		return nil
+	}
+	first := ids[0]
+	slab, at := slabOf(first)
+	run := at+n <= len(bl.frames.slabs[slab])
+	for i := 1; run && i < n; i++ {
+		run = ids[i] == first+int32(i)
+	}
+	if run {
+		return bl.frames.slabs[slab][at : at+n : at+n]
+	}
+	if n > cap(bl.fslab)-len(bl.fslab) {
+		bl.fslab = make([]Frame, 0, max(n, 1024))
+	}
+	out := bl.fslab[len(bl.fslab) : len(bl.fslab)+n : len(bl.fslab)+n]
+	bl.fslab = bl.fslab[:len(bl.fslab)+n]
+	for i, id := range ids {
+		out[i] = *bl.frame(id)
+	}
+	return out
 }
 
 // finish derives the site, entry and wait frames from the stack.
@@ -218,94 +436,21 @@ func b2i(b bool) int {
 	return 0
 }
 
-// merge moves the stacks of others into bl. Builders number frames
-// differently, so stacks are matched by value: by a hash of their frames,
-// then by comparing them.
-func (bl *builder) merge(others []*builder) {
-	if len(others) == 0 {
-		return
-	}
-	seed := maphash.MakeSeed()
-	byHash := make(map[uint64][]*Stack, len(bl.stacks))
-	for _, s := range bl.stacks {
-		h := stackHash(seed, s)
-		byHash[h] = append(byHash[h], s)
-	}
-	n := len(bl.stacks)
-	for _, o := range others {
-		bl.goroutines += o.goroutines
-	stacks:
-		for _, s := range o.stacks {
-			h := stackHash(seed, s)
-			for _, t := range byHash[h] {
-				if sameStack(s, t) {
-					t.Count += s.Count
-					t.Leaked += s.Leaked
-					t.Locked += s.Locked
-					t.IDs.AddSet(&s.IDs)
-					for _, sc := range s.States {
-						t.addState(sc)
-					}
-					continue stacks
-				}
-			}
-			byHash[h] = append(byHash[h], s)
-			// A key no fold produces: folding is over once builders merge.
-			n++
-			bl.stacks["\xff"+strconv.Itoa(n)] = s
-		}
-	}
-}
-
-func stackHash(seed maphash.Seed, s *Stack) uint64 {
-	var h maphash.Hash
-	h.SetSeed(seed)
-	writeFrame := func(f Frame) {
-		h.WriteString(f.Func)
-		h.WriteByte(0)
-		h.WriteString(f.File)
-		maphash.WriteComparable(&h, f.Line)
-	}
-	writeFrame(s.Creator)
-	for _, f := range s.Frames {
-		writeFrame(f)
-	}
-	if s.Cut {
-		h.WriteByte(1)
-	}
-	return h.Sum64()
-}
-
-// sameStack reports whether two stacks of different builders are the
-// same: the same creator, frames and cut.
-func sameStack(a, b *Stack) bool {
-	if a.Cut != b.Cut || !sameFrame(a.Creator, b.Creator) || len(a.Frames) != len(b.Frames) {
-		return false
-	}
-	for i := range a.Frames {
-		if !sameFrame(a.Frames[i], b.Frames[i]) {
-			return false
-		}
-	}
-	return true
-}
-
-// sameFrame compares frames as the fold keys them: inlining is a property
-// of the frame, not part of its identity.
-func sameFrame(a, b Frame) bool {
-	return a.Func == b.Func && a.File == b.File && a.Line == b.Line
-}
-
 // sortedStacks returns the stacks in their documented order: by site,
 // then by frames, so that output never depends on worker scheduling.
 func (bl *builder) sortedStacks() []*Stack {
-	out := make([]*Stack, 0, len(bl.stacks))
-	for _, s := range bl.stacks {
-		sort.Slice(s.States, func(i, j int) bool { return s.States[i].State < s.States[j].State })
-		out = append(out, s)
-	}
-	sort.Slice(out, func(i, j int) bool { return stackLess(out[i], out[j]) })
+	out := append([]*Stack(nil), bl.stacks...)
+	sortStacks(out)
 	return out
+}
+
+// sortStacks puts stacks and their states in the documented order.
+func sortStacks(stacks []*Stack) {
+	for _, s := range stacks {
+		sort.Slice(s.States, func(i, j int) bool { return s.States[i].State < s.States[j].State })
+		s.IDs.settle()
+	}
+	sort.Slice(stacks, func(i, j int) bool { return stackLess(stacks[i], stacks[j]) })
 }
 
 func stackLess(a, b *Stack) bool {
@@ -367,10 +512,10 @@ func (bl *builder) goroutine(g *rawGoroutine) *Goroutine {
 	}
 	out.Frames = make([]Frame, len(g.frames))
 	for i, id := range g.frames {
-		out.Frames[i] = bl.frames[id]
+		out.Frames[i] = *bl.frame(id)
 	}
 	if g.creator >= 0 {
-		out.Creator = bl.frames[g.creator]
+		out.Creator = *bl.frame(g.creator)
 	}
 	return out
 }

@@ -113,7 +113,8 @@ type Snapshot struct {
 	// add up to it. Thread stacks ("goroutine 0") are not goroutines.
 	Goroutines int
 	// Cause is the first line of the crash that produced the dump
-	// ("panic: ...", "fatal error: ...", "SIGQUIT: quit"), if any.
+	// ("panic: ...", "fatal error: ...", "SIGQUIT: quit"), if any: of
+	// the last dump, for text that holds several (see EarlierDumps).
 	Cause string
 	// Truncated is set when the input stops inside a goroutine, as the
 	// runtime does silently at 64 MiB of debug=2 text.
@@ -123,6 +124,12 @@ type Snapshot struct {
 	// Stacks are the distinct stacks, in a deterministic order: by site,
 	// then by frames.
 	Stacks []*Stack
+	// EarlierDumps counts the dumps before the one read, in traceback
+	// text that holds several dumps of one process (a terminal log with
+	// runtime.Stack output and a later SIGQUIT, or dumps appended to one
+	// file): where goroutine ids start to repeat, a new dump begins, and
+	// the snapshot is the last one, the latest moment. Zero for one dump.
+	EarlierDumps int
 
 	sawHeader bool // a goroutine header was read, even if nothing counted
 }
@@ -143,6 +150,7 @@ type Stack struct {
 	// "additional frames elided", or a counted profile's depth limit), so
 	// Entry may not be the entry function.
 	Cut bool
+	gen uint32 // the dump the counts below belong to (commit.go)
 
 	Count  int
 	Leaked int
@@ -153,6 +161,8 @@ type Stack struct {
 	IDs IDSet
 
 	sema string // what "semacquire" means for this stack (see refineState)
+
+	global *Stack // the snapshot's stack that this one's goroutines count in (commit.go)
 }
 
 // StateCount is how many goroutines of a stack are in one state, the

@@ -64,7 +64,7 @@ func waitFor(t testing.TB, fn string, n int) {
 // must never change the result.
 func TestParallelMatchesSequential(t *testing.T) {
 	dump := bigDump(t, 12000)
-	if len(dump) < 3*chunkSize {
+	if len(dump) < 3*unitSize {
 		t.Fatalf("dump of %d bytes is too small to test chunking", len(dump))
 	}
 	want := snapshotText(t, bytes.NewReader(dump), Options{Workers: 1})
@@ -154,13 +154,13 @@ func TestRegionEdges(t *testing.T) {
 			// Filler lines, then blocks so that one header starts at
 			// regionSize+shift.
 			var text strings.Builder
-			for text.Len() < regionSize-300 {
+			for text.Len() < unitSize-300 {
 				text.WriteString("log line before the dump" + nl)
 			}
 			text.WriteString(nl)
-			pad := regionSize + shift - text.Len()
+			pad := unitSize + shift - text.Len()
 			text.WriteString(strings.Repeat("x", max(pad-len(nl)*2, 0)) + nl + nl)
-			for text.Len() < 3*regionSize {
+			for text.Len() < 3*unitSize {
 				text.WriteString(b)
 			}
 			data := []byte(text.String())

@@ -8,40 +8,41 @@ import (
 	"fmt"
 	"io"
 	"regexp"
-	"runtime"
-	"sort"
-	"strings"
-	"sync"
-	"unicode/utf8"
 )
 
 // Options tunes Read. The zero value is ready to use.
 type Options struct {
 	// Workers bounds the goroutines that parse traceback text in
 	// parallel; 0 means GOMAXPROCS (at most 8), 1 parses in the caller's
-	// goroutine.
+	// goroutine. The result is the same for any number.
 	Workers int
 	// MaxBytes limits the input, counted after gzip decompression; 0
 	// means DefaultMaxBytes.
 	MaxBytes int64
+	// MaxStacks limits the distinct stacks of the snapshot, each of which
+	// costs memory (well under 1 KiB beyond its function names); 0 means
+	// DefaultMaxStacks, a negative value no limit.
+	MaxStacks int
 	// Each, if set, is called with every goroutine (or counted record) in
-	// input order, and the text is parsed in the caller's goroutine. An
-	// error from Each stops Read and is returned.
+	// input order, earlier dumps of a file holding several included, and
+	// the text is parsed in the caller's goroutine. An error from Each
+	// stops Read and is returned.
 	Each func(*Goroutine) error
 }
 
 // DefaultMaxBytes is the input limit when Options.MaxBytes is 0.
 const DefaultMaxBytes = 512 << 20
 
+// DefaultMaxStacks is the limit on distinct stacks when Options.MaxStacks
+// is 0: a dump of real services has thousands; two million distinct
+// stacks take about 1.5 GiB.
+const DefaultMaxStacks = 2_000_000
+
 // ErrTooLarge is returned (wrapped) when the input exceeds Options.MaxBytes.
 var ErrTooLarge = errors.New("input too large")
 
-// chunkSize is how much traceback text one parsing step takes. Inputs of
-// at most one chunk are parsed without starting any goroutine.
-const chunkSize = 512 << 10
-
-// maxChunk bounds a chunk that must grow to hold one goroutine block.
-const maxChunk = 16 << 20
+// sniffSize is how much of the input is looked at to tell its format.
+const sniffSize = 64 << 10
 
 // dumpLimit is where the runtime silently cuts debug=2 output
 // (runtime/pprof writeGoroutineStacks).
@@ -51,27 +52,33 @@ const dumpLimit = 64 << 20
 // format: traceback text (debug=2, or crash output around it), counted
 // text (debug=1), or a protobuf profile (gzipped or not), of the goroutine
 // or goroutineleak profile. Damaged parts become Snapshot.Warnings; Read
-// fails only for I/O errors, an input over the size limit, or an input
-// with no goroutine in it.
+// fails only for I/O errors, an input over the size limit, too many
+// distinct stacks, or an input with no goroutine in it.
+//
+// A regular file (or any reader with ReadAt, Seek and a size) is read by
+// several workers at once; the result is the same as for the same bytes
+// from a stream. Text that holds several dumps of one process (goroutine
+// ids repeat) is read as its last dump (see Snapshot.EarlierDumps).
 func Read(ctx context.Context, r io.Reader, name string, opts Options) (*Snapshot, error) {
 	if opts.MaxBytes <= 0 {
 		opts.MaxBytes = DefaultMaxBytes
 	}
-	if in, ok := sizedInput(r); ok && opts.Each == nil && in.Size() > chunkSize {
+	switch {
+	case opts.MaxStacks == 0:
+		opts.MaxStacks = DefaultMaxStacks
+	case opts.MaxStacks < 0:
+		opts.MaxStacks = 0
+	}
+	var snap *Snapshot
+	var err error
+	if in, ok := sizedInput(r); ok {
 		if in.Size() > opts.MaxBytes {
 			return nil, fmt.Errorf("%s: %w: more than %s", name, ErrTooLarge, formatBytes(opts.MaxBytes))
 		}
-		snap, ok, err := readRegions(ctx, in, opts)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", name, err)
-		}
-		if ok {
-			snap.Source = name
-			return snap, nil
-		}
-		r = in // not plain text: stream it from where it starts
+		snap, err = readInput(ctx, &limitReader{r: io.NewSectionReader(in, 0, in.Size()), n: opts.MaxBytes}, in, opts, false)
+	} else {
+		snap, err = readInput(ctx, &limitReader{r: r, n: opts.MaxBytes}, nil, opts, false)
 	}
-	snap, err := read(ctx, &limitReader{r: r, n: opts.MaxBytes}, name, opts, false)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
@@ -79,67 +86,269 @@ func Read(ctx context.Context, r io.Reader, name string, opts Options) (*Snapsho
 	return snap, nil
 }
 
-func read(ctx context.Context, r io.Reader, name string, opts Options, gunzipped bool) (*Snapshot, error) {
-	first := make([]byte, chunkSize)
-	n, err := io.ReadFull(r, first)
-	first = first[:n]
-	eof := err == io.EOF || err == io.ErrUnexpectedEOF
-	if err != nil && !eof {
+// readInput reads one input from src; in, when not nil, reads the same
+// bytes at any offset.
+func readInput(ctx context.Context, src *limitReader, in *io.SectionReader, opts Options, gunzipped bool) (*Snapshot, error) {
+	head, eof, err := readUpTo(src, nil, sniffSize)
+	if err != nil {
 		return nil, err
 	}
-	rest := r
-	if eof {
-		rest = eofReader{}
+	notProfile := func(what string) error {
+		if gunzipped {
+			return errors.New("gzip data that is not a goroutine profile: " + what)
+		}
+		return errors.New(what)
 	}
 	switch {
-	case len(bytes.TrimSpace(first)) == 0:
-		if gunzipped {
-			return nil, errors.New("gzip data that holds nothing")
-		}
+	case len(head) == 0 && gunzipped:
+		return nil, errors.New("gzip data that holds nothing")
+	case len(head) == 0:
 		return nil, errors.New("empty input")
-	case bytes.HasPrefix(first, []byte{0x1f, 0x8b}):
+	case bytes.HasPrefix(head, []byte{0x1f, 0x8b}):
 		if gunzipped {
 			return nil, errors.New("gzip data inside gzip data, not a goroutine profile")
 		}
-		zr, err := gzip.NewReader(io.MultiReader(bytes.NewReader(first), rest))
+		zr, err := gzip.NewReader(io.MultiReader(bytes.NewReader(head), src))
 		if err != nil {
 			return nil, fmt.Errorf("damaged gzip data: %w", err)
 		}
 		// The limit counts decompressed bytes: a small gzip can expand
 		// without bound.
-		return read(ctx, &limitReader{r: gzipErrors{zr}, n: r.(*limitReader).n}, name, opts, true)
-	case !looksText(first):
-		data, err := readAll(first, rest)
+		return readInput(ctx, &limitReader{r: gzipErrors{zr}, n: src.n}, nil, opts, true)
+	}
+	if what := compressed(head); what != "" {
+		return nil, notProfile(what)
+	}
+	if looksProto(head, eof) {
+		data, err := readRest(head, src, in, opts.MaxBytes)
 		if err != nil {
 			return nil, err
 		}
 		snap, err := readProto(data, opts)
 		var wrong *wrongProfile
-		if errors.As(err, &wrong) {
+		switch {
+		case errors.As(err, &wrong):
 			return nil, err
-		}
-		if err != nil {
-			if gunzipped {
-				return nil, fmt.Errorf("gzip data that is not a goroutine profile: %w", err)
-			}
+		case err != nil && gunzipped:
+			return nil, fmt.Errorf("gzip data that is not a goroutine profile: %w", err)
+		case err != nil:
 			return nil, fmt.Errorf("binary data that is not a goroutine profile: %w", err)
 		}
-		return snap, nil
+		return snap, checkStacks(snap, opts)
 	}
-	if prof, ok := countedHeader(first); ok {
-		return readDebug1(ctx, io.MultiReader(bytes.NewReader(first), rest), prof, opts)
+	if !looksText(head) {
+		if gunzipped {
+			return nil, errors.New("gzip data that is not a goroutine profile (binary, and no protobuf profile)")
+		}
+		return nil, errors.New("binary data that is not a goroutine profile (nor any protobuf profile)")
 	}
-	snap, err := readText(ctx, first, rest, opts)
+
+	// Text: leading blank lines are counted, not read.
+	off, lines, head, eof, err := skipBlankLines(ctx, head, eof, src)
+	if err != nil {
+		return nil, err
+	}
+	if len(head) == 0 {
+		if gunzipped {
+			return nil, errors.New("gzip data that holds nothing")
+		}
+		return nil, errors.New("empty input")
+	}
+	if prof, ok := countedHeader(head); ok {
+		snap, err := readDebug1(ctx, io.MultiReader(bytes.NewReader(head), src), prof, opts)
+		if err != nil {
+			return nil, err
+		}
+		return snap, checkStacks(snap, opts)
+	}
+	first := head[:min(len(head), 4096):min(len(head), 4096)]
+	st, buffered, eof, err := learn(ctx, head, eof, src)
+	if err != nil {
+		return nil, err
+	}
+	if !st.found {
+		return nil, notProfile(notADump(first))
+	}
+	st.skip += off
+	st.lines += lines
+	var snap *Snapshot
+	if in != nil {
+		snap, err = readTextRegions(ctx, in, st, opts)
+	} else {
+		snap, err = readTextStream(ctx, buffered, src, eof, st, opts, func() int64 { return src.read })
+	}
 	if err != nil {
 		return nil, err
 	}
 	if snap.Goroutines == 0 && len(snap.Stacks) == 0 && !snap.sawHeader {
-		if gunzipped {
-			return nil, errors.New("gzip data that is not a goroutine profile: " + notADump(first))
-		}
-		return nil, errors.New(notADump(first))
+		return nil, notProfile(notADump(first))
 	}
 	return snap, nil
+}
+
+// checkStacks applies Options.MaxStacks to a counted profile, which was
+// read whole already.
+func checkStacks(snap *Snapshot, opts Options) error {
+	if opts.MaxStacks > 0 && len(snap.Stacks) > opts.MaxStacks {
+		return fmt.Errorf("%w: more than %d", ErrTooManyStacks, opts.MaxStacks)
+	}
+	return nil
+}
+
+// readUpTo appends to buf what r holds, up to n bytes in all, and
+// reports whether r ended. The buffer grows as bytes come, so that a
+// small input costs a small buffer.
+func readUpTo(r io.Reader, buf []byte, n int) ([]byte, bool, error) {
+	for len(buf) < n {
+		if len(buf) == cap(buf) {
+			buf = append(make([]byte, 0, min(n, max(2*cap(buf), 8<<10))), buf...)
+		}
+		m, err := io.ReadFull(r, buf[len(buf):min(n, cap(buf))])
+		buf = buf[:len(buf)+m]
+		if err == io.EOF || err == io.ErrUnexpectedEOF {
+			return buf, true, nil
+		}
+		if err != nil {
+			return buf, false, err
+		}
+	}
+	return buf, false, nil
+}
+
+// skipBlankLines reads past the blank lines that start text and returns
+// their bytes and lines, and the text from its first line that is not
+// blank (at least sniffSize bytes of it, or all), without holding the
+// blank lines however many there are.
+func skipBlankLines(ctx context.Context, head []byte, eof bool, src io.Reader) (off int64, lines int, text []byte, _ bool, err error) {
+	for {
+		if err := ctx.Err(); err != nil {
+			return 0, 0, nil, false, err
+		}
+		i := 0
+		for i < len(head) && (head[i] == ' ' || head[i] == '\t' || head[i] == '\r' || head[i] == '\n') {
+			i++
+		}
+		if i < len(head) {
+			ls := bytes.LastIndexByte(head[:i], '\n') + 1
+			lines += bytes.Count(head[:ls], []byte("\n"))
+			off += int64(ls)
+			text = head[ls:]
+			if !eof && len(text) < sniffSize {
+				text, eof, err = readUpTo(src, text, sniffSize)
+			}
+			return off, lines, text, eof, err
+		}
+		if eof {
+			return off, lines, nil, true, nil
+		}
+		// All blank: keep only the spaces after the last newline.
+		ls := bytes.LastIndexByte(head, '\n') + 1
+		lines += bytes.Count(head[:ls], []byte("\n"))
+		off += int64(ls)
+		rest := copy(head, head[ls:])
+		head, eof, err = readUpTo(src, head[:rest], sniffSize)
+		if err != nil {
+			return 0, 0, nil, false, err
+		}
+	}
+}
+
+// learn reads traceback text from its start (head, then src) to the first
+// line that holds a goroutine header, which tells the log prefix of every
+// line. It holds no more than preambleWindow of text before that line,
+// and returns the text from where reading starts (st.skip) on.
+func learn(ctx context.Context, head []byte, eof bool, src io.Reader) (st textStart, text []byte, _ bool, err error) {
+	buf := head
+	var base int64 // offset of buf[0] in the text
+	lines := 0     // before buf
+	scan := 0      // no header line starts before scan
+	long := false  // scan is inside a line too long to be a header
+	for {
+		if long {
+			if i := bytes.IndexByte(buf[scan:], '\n'); i >= 0 {
+				scan, long = scan+i+1, false
+			} else {
+				scan = len(buf)
+			}
+		}
+		if !long {
+			search := buf[scan:]
+			if eof && len(search) > 0 && search[len(search)-1] != '\n' {
+				search = append(search[:len(search):len(search)], '\n')
+			}
+			if s, e, prefix, ansi, ok := headerLine(search); ok {
+				f := scan + s
+				w := max(0, f-preambleWindow)
+				if w > 0 && buf[w-1] != '\n' {
+					w += bytes.IndexByte(buf[w:], '\n') + 1
+				}
+				lines += bytes.Count(buf[:w], []byte("\n"))
+				ansi = ansi || bytes.IndexByte(buf[w:min(len(buf), scan+e)], 0x1b) >= 0
+				return textStart{clean: newCleaner(prefix, ansi), skip: base + int64(w), lines: lines, found: true}, buf[w:], eof, nil
+			}
+			if nl := bytes.LastIndexByte(buf[scan:], '\n'); nl >= 0 {
+				scan += nl + 1
+			}
+			if len(buf)-scan > maxLine {
+				scan, long = len(buf), true
+			}
+		}
+		if eof {
+			return textStart{}, nil, true, nil
+		}
+		if err := ctx.Err(); err != nil {
+			return textStart{}, nil, false, err
+		}
+		// Lines that start more than preambleWindow before scan are more
+		// than that before any header to come: drop them.
+		if d := scan - preambleWindow; d > 0 {
+			if buf[d-1] != '\n' {
+				if i := bytes.IndexByte(buf[d:], '\n'); i >= 0 {
+					d += i + 1
+				} else {
+					d = len(buf)
+				}
+			}
+			lines += bytes.Count(buf[:d], []byte("\n"))
+			buf = buf[:copy(buf, buf[d:])]
+			base += int64(d)
+			scan -= d
+		}
+		if cap(buf)-len(buf) < pieceSize {
+			buf = append(make([]byte, 0, 2*len(buf)+pieceSize), buf...)
+		}
+		buf, eof, err = readUpTo(src, buf, len(buf)+pieceSize)
+		if err != nil {
+			return textStart{}, nil, false, err
+		}
+	}
+}
+
+// readRest reads a protobuf profile whole, never more than limit bytes of
+// it: head is what was read of it already.
+func readRest(head []byte, src io.Reader, in *io.SectionReader, limit int64) ([]byte, error) {
+	if in != nil {
+		data := make([]byte, in.Size())
+		if _, err := in.ReadAt(data, 0); err != nil && err != io.EOF {
+			return nil, err
+		}
+		return data, nil
+	}
+	buf := head
+	for {
+		if len(buf) == cap(buf) {
+			n := int(min(int64(2*cap(buf)+sniffSize), limit+1))
+			buf = append(make([]byte, 0, n), buf...)
+		}
+		m, err := src.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+m]
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
 }
 
 // notADump says what an input without goroutines looks like instead.
@@ -173,309 +382,6 @@ func countedHeader(first []byte) (profile string, ok bool) {
 		}
 	}
 	return "", false
-}
-
-// looksText reports whether b is text rather than binary: no NUL byte and
-// almost all valid UTF-8.
-func looksText(b []byte) bool {
-	b = b[:min(len(b), 4096)]
-	if bytes.IndexByte(b, 0) >= 0 {
-		return false
-	}
-	bad := 0
-	for len(b) > 0 {
-		r, size := utf8.DecodeRune(b)
-		if r == utf8.RuneError && size == 1 {
-			bad++
-		}
-		b = b[size:]
-	}
-	return bad < 8
-}
-
-// readText parses traceback text: the first chunk is already read.
-func readText(ctx context.Context, first []byte, rest io.Reader, opts Options) (*Snapshot, error) {
-	strip := prefixStripper(first)
-	workers := opts.Workers
-	if workers <= 0 {
-		workers = min(runtime.GOMAXPROCS(0), 8)
-	}
-	_, isEOF := rest.(eofReader)
-	if opts.Each != nil || strip != nil || isEOF {
-		// Callers that want goroutines in order, log prefixes (which hide
-		// block boundaries) and small inputs are read in this goroutine.
-		workers = 1
-	}
-	parsers := make([]*textParser, workers)
-	for i := range parsers {
-		parsers[i] = &textParser{b: newBuilder(), strip: strip, each: opts.Each}
-	}
-	var total int64
-	if workers == 1 {
-		err := splitChunks(ctx, first, rest, func(c chunk) error {
-			total += int64(len(c.data))
-			p := parsers[0]
-			p.parse(c.seq, c.data, c.final)
-			return p.err
-		}, nil)
-		if err != nil {
-			return nil, err
-		}
-		return finishText(parsers, total), nil
-	}
-
-	// Parallel: this goroutine splits the input at goroutine boundaries
-	// and the workers fold chunks into builders of their own, merged at
-	// the end. Buffers circulate through free, so memory stays at
-	// 2*workers+1 chunks whatever the input size.
-	work := make(chan chunk)
-	// One slot more than buffers: the first chunk's buffer joins them, and
-	// a worker must never block handing a buffer back.
-	free := make(chan []byte, 2*workers+2)
-	for range 2*workers + 1 {
-		free <- make([]byte, 0, chunkSize)
-	}
-	var wg sync.WaitGroup
-	for _, p := range parsers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for c := range work {
-				p.parse(c.seq, c.data, c.final)
-				free <- c.buf[:0]
-			}
-		}()
-	}
-	err := splitChunks(ctx, first, rest, func(c chunk) error {
-		total += int64(len(c.data))
-		select {
-		case work <- c:
-			return nil
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-	}, free)
-	close(work)
-	wg.Wait()
-	if err != nil {
-		return nil, err
-	}
-	return finishText(parsers, total), nil
-}
-
-// chunk is a run of whole goroutine blocks.
-type chunk struct {
-	data  []byte
-	buf   []byte // backing buffer, returned to the free list
-	seq   int    // chunks before this one
-	final bool
-}
-
-// splitChunks cuts the input into chunks that begin at a goroutine
-// header and calls emit for each in order. Buffers come from free when it
-// is not nil (and go back through the consumer), else one is reused.
-func splitChunks(ctx context.Context, first []byte, rest io.Reader, emit func(chunk) error, free chan []byte) error {
-	buf := first
-	seq := 0
-	var spare []byte
-	for {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		eof := false
-		if _, ok := rest.(eofReader); ok {
-			eof = true
-		} else if len(buf) < cap(buf) {
-			n, err := io.ReadFull(rest, buf[len(buf):cap(buf)])
-			buf = buf[:len(buf)+n]
-			if err == io.EOF || err == io.ErrUnexpectedEOF {
-				eof = true
-			} else if err != nil {
-				return err
-			}
-		}
-		if eof {
-			return emit(chunk{data: buf, buf: buf, seq: seq, final: true})
-		}
-		cut := lastBoundary(buf)
-		if cut <= 0 {
-			if len(buf) < maxChunk {
-				// One block longer than a chunk: grow and read on.
-				buf = append(buf[:len(buf):len(buf)], make([]byte, min(2*len(buf), maxChunk)-len(buf))...)[:len(buf)]
-				continue
-			}
-			cut = bytes.LastIndexByte(buf, '\n') + 1
-			if cut <= 0 {
-				cut = len(buf)
-			}
-		}
-		var next []byte
-		if free != nil {
-			select {
-			case next = <-free:
-			case <-ctx.Done():
-				return ctx.Err()
-			}
-		} else {
-			next, spare = spare, nil
-		}
-		if cap(next) < max(chunkSize, len(buf)-cut) {
-			next = make([]byte, 0, max(chunkSize, 2*(len(buf)-cut)))
-		}
-		next = append(next[:0], buf[cut:]...)
-		c := chunk{data: buf[:cut], buf: buf, seq: seq}
-		seq++
-		if err := emit(c); err != nil {
-			return err
-		}
-		if free == nil {
-			spare = buf[:0]
-		}
-		buf = next
-	}
-}
-
-// lastBoundary returns the offset of the last goroutine header in buf
-// that follows a blank line, or 0.
-func lastBoundary(buf []byte) int {
-	end := len(buf)
-	for {
-		i := bytes.LastIndex(buf[:end], []byte("\ngoroutine "))
-		if i < 0 {
-			return 0
-		}
-		// The line before must be empty ("\n\n" or "\r\n\r\n"): then this
-		// is where a block starts, never inside one.
-		j := i
-		if j > 0 && buf[j-1] == '\r' {
-			j--
-		}
-		if j > 0 && buf[j-1] == '\n' {
-			return i + 1
-		}
-		end = i
-	}
-}
-
-// finishText merges the parsers' results into a Snapshot.
-func finishText(parsers []*textParser, total int64) *Snapshot {
-	b := parsers[0].b
-	snap := &Snapshot{Format: FormatDebug2, Profile: "goroutine"}
-	// Line numbers: each chunk's first line follows all lines of the
-	// chunks before it, whichever parser read them.
-	var counts []int
-	for _, p := range parsers {
-		for seq, n := range p.lines {
-			for len(counts) <= seq {
-				counts = append(counts, 0)
-			}
-			counts[seq] = n
-		}
-	}
-	base := make([]int, len(counts)+1)
-	for i, n := range counts {
-		base[i+1] = base[i] + n
-	}
-	abs := func(at position) int { return base[at.seq] + at.line }
-
-	var warns []warning
-	nwarn := 0
-	causeLine := 0
-	others := make([]*builder, 0, len(parsers)-1)
-	for i, p := range parsers {
-		if i > 0 {
-			others = append(others, p.b)
-		}
-		for _, w := range p.warns {
-			warns = append(warns, warning{position{0, abs(w.at)}, w.msg})
-		}
-		nwarn += p.nwarn
-		if p.cause != "" && (snap.Cause == "" || abs(p.causeAt) < causeLine) {
-			snap.Cause, causeLine = p.cause, abs(p.causeAt)
-		}
-		snap.Truncated = snap.Truncated || p.truncated
-		snap.sawHeader = snap.sawHeader || p.headerSeen
-		if p.crash {
-			snap.Format = FormatCrash
-		}
-	}
-	if total == dumpLimit && !snap.Truncated && snap.Format == FormatDebug2 {
-		snap.Truncated = true
-		warns = append(warns, warning{position{}, "input is exactly 64 MiB, where the runtime cuts debug=2 dumps: goroutines may be missing"})
-	}
-	sort.SliceStable(warns, func(i, j int) bool { return warns[i].at.line < warns[j].at.line })
-	for _, w := range warns[:min(len(warns), maxWarnings)] {
-		if w.at.line > 0 {
-			snap.Warnings = append(snap.Warnings, fmt.Sprintf("line %d: %s", w.at.line, w.msg))
-		} else {
-			snap.Warnings = append(snap.Warnings, w.msg)
-		}
-	}
-	if more := nwarn - maxWarnings; more > 0 && len(warns) >= maxWarnings {
-		snap.Warnings = append(snap.Warnings, fmt.Sprintf("%d more warnings not shown", more))
-	}
-	b.merge(others)
-	snap.Goroutines = b.goroutines
-	snap.Stacks = b.sortedStacks()
-	return snap
-}
-
-// prefixStripper returns a function removing the log prefix that precedes
-// each line, learnt from the first goroutine header of the text
-// ("2024-05-01T12:00:00.123Z stderr F goroutine 1 [running]:"), or nil
-// when there is none. It also removes ANSI colour codes.
-func prefixStripper(first []byte) func([]byte) []byte {
-	ansi := bytes.IndexByte(first, 0x1b) >= 0
-	var re *regexp.Regexp
-	for _, m := range headerAnywhere.FindAllSubmatchIndex(first, 4) {
-		prefix := first[m[2]:m[3]]
-		if len(bytes.TrimSpace(prefix)) == 0 {
-			break // whitespace is tolerated everywhere
-		}
-		if bytes.Contains(prefix, []byte("panic: ")) {
-			continue
-		}
-		re = prefixPattern(string(prefix))
-		break
-	}
-	if re == nil && !ansi {
-		return nil
-	}
-	return func(line []byte) []byte {
-		if ansi && bytes.IndexByte(line, 0x1b) >= 0 {
-			line = ansiCode.ReplaceAll(line, nil)
-		}
-		if re != nil {
-			if m := re.FindIndex(line); m != nil {
-				line = line[m[1]:]
-			}
-		}
-		return line
-	}
-}
-
-var (
-	headerAnywhere = regexp.MustCompile(`(?m)^([^\n]*?)goroutine \d+ (?:gp=\S+ m=\S+(?: mp=\S+)? )?\[[^\n]*[\]}]:\r?$`)
-	ansiCode       = regexp.MustCompile("\x1b\\[[0-9;]*[A-Za-z]")
-	digits         = regexp.MustCompile(`[0-9]+`)
-)
-
-// prefixPattern generalises one observed prefix to a pattern: digits may
-// change, and so may the stream name and partial-line flag of container
-// logs ("stdout F", "stderr P").
-func prefixPattern(prefix string) *regexp.Regexp {
-	trimmed := strings.TrimRight(prefix, " \t")
-	q := regexp.QuoteMeta(trimmed)
-	q = digits.ReplaceAllString(q, `[0-9]+`)
-	q = strings.ReplaceAll(q, "stdout", "std(?:out|err)")
-	q = strings.ReplaceAll(q, "stderr", "std(?:out|err)")
-	q = strings.ReplaceAll(q, `) F`, `) [FP]`)
-	q = strings.ReplaceAll(q, `) P`, `) [FP]`)
-	re, err := regexp.Compile(`^` + q + `[ \t]?`)
-	if err != nil {
-		return nil // not text a pattern can hold (invalid UTF-8): strip nothing
-	}
-	return re
 }
 
 // limitReader fails with ErrTooLarge once more than n bytes were read.
@@ -522,19 +428,4 @@ func (g gzipErrors) Read(p []byte) (int, error) {
 		err = fmt.Errorf("damaged or truncated gzip data (%v)", err)
 	}
 	return n, err
-}
-
-// eofReader stands for the rest of an input that was read whole.
-type eofReader struct{}
-
-func (eofReader) Read([]byte) (int, error) { return 0, io.EOF }
-
-func readAll(first []byte, rest io.Reader) ([]byte, error) {
-	if _, ok := rest.(eofReader); ok {
-		return first, nil
-	}
-	var buf bytes.Buffer
-	buf.Write(first)
-	_, err := buf.ReadFrom(rest)
-	return buf.Bytes(), err
 }

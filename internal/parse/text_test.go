@@ -54,14 +54,14 @@ func TestHeader(t *testing.T) {
 			Goroutine{ID: 77, State: "chan receive", Leaked: true, Labels: []Label{{"k 1", "v"}}}},
 	}
 	for _, tt := range tests {
-		text := tt.header + "\nmain.f()\n\t/app/main.go:3 +0x1\n"
+		text := tt.header + "\nmain.f()\n\t/app/main.go:3 +0x1\ncreated by main.main in goroutine 1\n\t/app/main.go:9 +0x2\n"
 		gs, _ := goroutines(t, text)
 		if len(gs) != 1 {
 			t.Errorf("%s: got %d goroutines, want 1", tt.header, len(gs))
 			continue
 		}
 		got := *gs[0]
-		got.Frames, got.Count = nil, 0
+		got.Frames, got.Count, got.Creator, got.ParentID = nil, 0, Frame{}, 0
 		if diff := cmp.Diff(tt.want, got); diff != "" {
 			t.Errorf("%s: (-want +got)\n%s", tt.header, diff)
 		}
