@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -17,7 +18,7 @@ import (
 
 var (
 	stallGoroutines = flag.Int("stall-goroutines", 100_000, "parked goroutines of the sampling benchmark's target")
-	stallSamples    = flag.Int("stall-samples", 8, "samples per watch in the sampling benchmark")
+	stallSamples    = flag.Int("stall-samples", 14, "samples per watch in the sampling benchmark")
 	stallInterval   = flag.Duration("stall-interval", 10*time.Second, "time between samples in the sampling benchmark")
 )
 
@@ -96,8 +97,9 @@ func BenchmarkSampling(b *testing.B) {
 		b.Run(mode, func(b *testing.B) {
 			for range b.N {
 				stalls(b, url+"/stall?reset=1")
+				saved := b.TempDir()
 				out, err := exec.Command(leakscan, "watch", url, "--sampling", mode, "--interval", interval.String(),
-					"--samples", fmt.Sprint(samples), "--timeout", "2m", "-o", "json").Output()
+					"--samples", fmt.Sprint(samples), "--timeout", "2m", "--save", saved, "-o", "json").Output()
 				if err != nil {
 					b.Fatalf("leakscan watch --sampling %s: %v", mode, err)
 				}
@@ -117,7 +119,7 @@ func BenchmarkSampling(b *testing.B) {
 				if leak != "leak" {
 					b.Errorf("--sampling %s: the leaking site's verdict is %q", mode, leak)
 				}
-				full, counted := sampleStalls(st, w, interval/2)
+				full, counted := sampleStalls(b, st, saved, interval/2)
 				b.ReportMetric(st.MaxMS, "max-stall-ms")
 				b.ReportMetric(st.Over5MS, "stall-over-5ms-ms")
 				b.ReportMetric(full, "full-sample-stall-ms")
@@ -149,21 +151,45 @@ func stalls(b *testing.B, url string) stallReport {
 	return r
 }
 
-// sampleStalls lays each stall against the sample it caused, the first
-// taken after it ended (a profile is sent once it is collected) and at
-// most window after, and returns the longest stall a full dump and a
-// counted profile caused.
-func sampleStalls(st stallReport, w watchJSON, window time.Duration) (full, counted float64) {
-	times := make([]time.Time, len(w.Snapshots))
-	for i, s := range w.Snapshots {
-		times[i] = s.Time
+// sampleStalls lays each stall against the request that caused it, the
+// first to have answered after it ended (a profile is sent once it is
+// collected) and at most window after, and returns the longest stall a
+// full dump and a counted profile caused. The requests are the samples
+// watch --save kept, named by when they were answered: a counted profile
+// .debug1.txt, a full dump .txt (.cut.txt when the runtime cut it).
+func sampleStalls(b *testing.B, st stallReport, saved string, window time.Duration) (full, counted float64) {
+	b.Helper()
+	entries, err := os.ReadDir(saved)
+	if err != nil {
+		b.Fatal(err)
 	}
-	for _, g := range st.Gaps {
-		i, _ := slices.BinarySearchFunc(times, g.End, func(t, end time.Time) int { return t.Compare(end) })
-		if i == len(times) || times[i].Sub(g.End) > window {
+	type request struct {
+		at   time.Time
+		full bool
+	}
+	var reqs []request
+	for _, e := range entries {
+		name := e.Name()
+		stamp, _, ok := strings.Cut(strings.TrimPrefix(name, "goroutine-"), ".")
+		if !ok {
 			continue
 		}
-		if w.Snapshots[i].Format == "debug=2" {
+		at, err := time.Parse("20060102T150405", stamp)
+		if err != nil {
+			continue
+		}
+		if ms, err := strconv.Atoi(strings.SplitN(strings.TrimPrefix(name, "goroutine-"+stamp+"."), "Z", 2)[0]); err == nil {
+			at = at.Add(time.Duration(ms) * time.Millisecond)
+		}
+		reqs = append(reqs, request{at: at, full: !strings.HasSuffix(name, ".debug1.txt")})
+	}
+	slices.SortFunc(reqs, func(a, b request) int { return a.at.Compare(b.at) })
+	for _, g := range st.Gaps {
+		i, _ := slices.BinarySearchFunc(reqs, g.End, func(r request, end time.Time) int { return r.at.Compare(end) })
+		if i == len(reqs) || reqs[i].at.Sub(g.End) > window {
+			continue
+		}
+		if reqs[i].full {
 			full = max(full, g.MS)
 		} else {
 			counted = max(counted, g.MS)
