@@ -24,7 +24,10 @@ import (
 //
 // The format has no ids, states or creators: a record's site is its entry
 // function, the outermost frame.
-func readDebug1(ctx context.Context, r io.Reader, prof string, opts Options) (*Snapshot, error) {
+//
+// A cleaner c (nil for none) removes a log prefix and ANSI codes from
+// every line.
+func readDebug1(ctx context.Context, r io.Reader, prof string, c *cleaner, opts Options) (*Snapshot, error) {
 	snap := &Snapshot{Format: FormatDebug1, Profile: prof}
 	bl := newBuilder()
 	sc := bufio.NewScanner(r)
@@ -74,7 +77,7 @@ func readDebug1(ctx context.Context, r io.Reader, prof string, opts Options) (*S
 		if line%4096 == 0 && ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-		t := trimSpace(bytes.TrimSuffix(sc.Bytes(), []byte("\r")))
+		t := trimSpace(c.clean(sc.Bytes()))
 		switch {
 		case total < 0:
 			if len(t) == 0 {

@@ -154,8 +154,8 @@ func readInput(ctx context.Context, src *limitReader, in *io.SectionReader, opts
 		}
 		return nil, errors.New("empty input")
 	}
-	if prof, ok := countedHeader(head); ok {
-		snap, err := readDebug1(ctx, io.MultiReader(bytes.NewReader(head), src), prof, opts)
+	if prof, c, ok := countedHeader(head); ok {
+		snap, err := readDebug1(ctx, io.MultiReader(bytes.NewReader(head), src), prof, c, opts)
 		if err != nil {
 			return nil, err
 		}
@@ -373,15 +373,33 @@ func notADump(first []byte) string {
 var otherProfile = regexp.MustCompile(`^(\S+) profile: `)
 
 // countedHeader recognises the first line of debug=1 output:
-// "goroutine profile: total 74" or "goroutineleak profile: total 18".
-func countedHeader(first []byte) (profile string, ok bool) {
+// "goroutine profile: total 74" or "goroutineleak profile: total 18",
+// also behind a log prefix or in colour, and returns the cleaner of the
+// lines that follow.
+//
+//	2024-05-01T12:00:00.123Z stderr F goroutine profile: total 74
+func countedHeader(first []byte) (profile string, c *cleaner, ok bool) {
 	t := bytes.TrimLeft(bytes.TrimPrefix(first, []byte("\xef\xbb\xbf")), " \t\r\n")
-	for _, p := range []string{"goroutine", "goroutineleak"} {
-		if hasPrefix(t, p+" profile: total ") {
-			return p, true
-		}
+	line := t
+	if i := bytes.IndexByte(line, '\n'); i >= 0 {
+		line = line[:i]
 	}
-	return "", false
+	line = bytes.TrimSuffix(line, []byte("\r"))
+	ansi := bytes.IndexByte(line, 0x1b) >= 0
+	if ansi {
+		line = ansiCode.ReplaceAll(line, nil)
+	}
+	for _, p := range []string{"goroutineleak", "goroutine"} {
+		i := bytes.Index(line, []byte(p+" profile: total "))
+		if i < 0 {
+			continue
+		}
+		if i > 0 && line[i-1] != ' ' && line[i-1] != '\t' {
+			return "", nil, false
+		}
+		return p, newCleaner(line[:i], ansi), true
+	}
+	return "", nil, false
 }
 
 // limitReader fails with ErrTooLarge once more than n bytes were read.

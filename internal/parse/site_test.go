@@ -3,6 +3,7 @@ package parse
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -278,5 +279,52 @@ func TestWaitMinutesCounted(t *testing.T) {
 	}
 	if got != want || want == 0 {
 		t.Errorf("%d goroutines waited a minute, the headers say %d", got, want)
+	}
+}
+
+// TestCrashWithoutBlankLines reads SIGQUIT output whose blank lines were
+// lost (pasted into a chat or an issue), registers after the last
+// goroutine and all: the same goroutines as with its blank lines, and no
+// register taken for a line of the last one.
+func TestCrashWithoutBlankLines(t *testing.T) {
+	for _, dir := range corpusDirs(t) {
+		for _, name := range []string{"crash.sigquit.single.txt", "http.sigquit.system.txt"} {
+			data, err := os.ReadFile(filepath.Join(dir, name))
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := readFile(t, filepath.Join(dir, name), Options{})
+			var b strings.Builder
+			for _, line := range strings.Split(string(data), "\n") {
+				if strings.TrimSpace(line) != "" {
+					b.WriteString(line + "\n")
+				}
+			}
+			got, err := Read(context.Background(), strings.NewReader(b.String()), name, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.Goroutines != want.Goroutines || got.Truncated {
+				t.Errorf("%s %s without blank lines: %d goroutines (truncated %v), with them %d; warnings %q",
+					filepath.Base(dir), name, got.Goroutines, got.Truncated, want.Goroutines, got.Warnings)
+			}
+			for _, w := range got.Warnings {
+				if strings.Contains(w, "0x") {
+					t.Errorf("%s %s: %s", filepath.Base(dir), name, w)
+				}
+			}
+		}
+	}
+}
+
+func TestIsRegister(t *testing.T) {
+	for line, want := range map[string]bool{
+		"rax    0xca": true, "rflags 0x286": true, "r15    0x7f65723f67d0": true, "lr     0x4a1c2c": true,
+		"fault  0x0": true, "rax 0x": false, "main.main()": false, "created by main.f": false, "0x1234": false,
+		"rax    0xzz": false, "exit status 2": false,
+	} {
+		if got := isRegister([]byte(line)); got != want {
+			t.Errorf("isRegister(%q) = %v, want %v", line, got, want)
+		}
 	}
 }

@@ -633,10 +633,36 @@ func (p *textParser) frameLine(line []byte) {
 }
 
 // isTrailer recognises lines that follow a dump directly: "exit status 2"
-// (go run), "FAIL\tpkg\t3.04s", "FAIL", "ok  \tpkg" (go test).
+// (go run), "FAIL\tpkg\t3.04s", "FAIL", "ok  \tpkg" (go test), and the
+// registers a fatal signal prints after the goroutines ("rax    0xca",
+// "rflags 0x286", "lr     0x4a1c2c").
 func isTrailer(t []byte) bool {
 	return hasPrefix(t, "exit status ") || string(t) == "FAIL" || hasPrefix(t, "FAIL\t") ||
-		hasPrefix(t, "ok  \t") || string(t) == "PASS"
+		hasPrefix(t, "ok  \t") || string(t) == "PASS" || isRegister(t)
+}
+
+// isRegister matches a register line of crash output: a short lower-case
+// name, spaces, and a hex value.
+func isRegister(t []byte) bool {
+	i := 0
+	for i < len(t) && (t[i] >= 'a' && t[i] <= 'z' || i > 0 && t[i] >= '0' && t[i] <= '9') {
+		i++
+	}
+	if i == 0 || i > 7 || i == len(t) || t[i] != ' ' {
+		return false
+	}
+	for i < len(t) && t[i] == ' ' {
+		i++
+	}
+	if !hasPrefix(t[i:], "0x") || i+2 == len(t) {
+		return false
+	}
+	for _, c := range t[i+2:] {
+		if !isHex(c) {
+			return false
+		}
+	}
+	return true
 }
 
 // elidedCount parses "...N frames elided...".
