@@ -23,11 +23,12 @@ import (
 
 // inputFlags are the flags of every command that reads dumps.
 type inputFlags struct {
-	headers  []string
-	timeout  time.Duration
-	maxBytes string
-	cacert   string
-	verbose  bool
+	headers   []string
+	timeout   time.Duration
+	maxBytes  string
+	maxStacks int
+	cacert    string
+	verbose   bool
 
 	maxBytesFlag *pflag.Flag // to tell a --max-bytes given from the default
 }
@@ -46,6 +47,8 @@ func (f *inputFlags) register(c *cobra.Command) {
 		"HTTP header for live endpoints, e.g. \"Authorization: Bearer $TOKEN\" (repeatable; never printed)")
 	fl.DurationVar(&f.timeout, "timeout", fetch.DefaultTimeout,
 		"time limit for fetching a live endpoint, body included")
+	fl.IntVar(&f.maxStacks, "max-stacks", parse.DefaultMaxStacks,
+		"most distinct stacks a dump may hold, each of which costs memory (about half a KiB)")
 	fl.StringVar(&f.maxBytes, "max-bytes", defaultMaxBytes,
 		"largest input accepted, counted after decompression (e.g. 64MiB, 2GiB); "+
 			"bounds stdin and live endpoints, and files only when given")
@@ -64,9 +67,11 @@ type reader struct {
 	timeout  time.Duration
 	maxBytes int64
 	explicit bool // --max-bytes was given
-	rootCAs  *x509.CertPool
-	verbose  io.Writer // nil without --verbose
-	stdin    bool      // "-" was read already
+	// maxStacks bounds the distinct stacks of a dump (--max-stacks).
+	maxStacks int
+	rootCAs   *x509.CertPool
+	verbose   io.Writer // nil without --verbose
+	stdin     bool      // "-" was read already
 
 	// Where a person is watching: what is said to them on stderr.
 	errOut        io.Writer
@@ -78,6 +83,9 @@ func (f *inputFlags) reader(s *streams) (*reader, error) {
 	max, err := parseSize(f.maxBytes)
 	if err != nil {
 		return nil, usagef("--max-bytes: %w", err)
+	}
+	if f.maxStacks <= 0 {
+		return nil, usagef("--max-stacks must be positive, got %d", f.maxStacks)
 	}
 	if f.timeout <= 0 {
 		return nil, usagef("--timeout must be positive, got %s", f.timeout)
@@ -93,12 +101,13 @@ func (f *inputFlags) reader(s *streams) (*reader, error) {
 		h.Add(k, strings.TrimSpace(v))
 	}
 	r := &reader{
-		in:       s.In,
-		header:   h,
-		timeout:  f.timeout,
-		maxBytes: max,
-		explicit: f.maxBytesFlag != nil && f.maxBytesFlag.Changed,
-		errOut:   s.Err,
+		in:        s.In,
+		header:    h,
+		timeout:   f.timeout,
+		maxBytes:  max,
+		maxStacks: f.maxStacks,
+		explicit:  f.maxBytesFlag != nil && f.maxBytesFlag.Changed,
+		errOut:    s.Err,
 
 		stdinTerminal: s.InTerminal,
 	}
@@ -148,11 +157,14 @@ func (r *reader) snapshot(ctx context.Context, arg string) (*parse.Snapshot, err
 	// A live sample is taken when the target answers: a debug=2 dump is
 	// complete before its first byte is sent.
 	start := time.Now()
-	snap, err := parse.Read(ctx, in.rc, in.name, parse.Options{MaxBytes: in.limit})
+	snap, err := parse.Read(ctx, in.rc, in.name, parse.Options{MaxBytes: in.limit, MaxStacks: r.maxStacks})
 	if fe, ok := errors.AsType[*fetch.Error](err); ok {
 		// A failure while reading the body: the fetch error names the URL
 		// already.
 		return nil, withFlag(fe)
+	}
+	if errors.Is(err, parse.ErrTooManyStacks) {
+		return nil, fmt.Errorf("%w (--max-stacks)", err)
 	}
 	if errors.Is(err, parse.ErrTooLarge) {
 		// Said here rather than by parse, which knows no flags.

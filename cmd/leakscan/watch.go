@@ -231,7 +231,10 @@ func (r *reader) sample(ctx context.Context, u string, sv *saver) (*parse.Snapsh
 		}
 		in = io.TeeReader(body, tmp)
 	}
-	snap, err := parse.Read(ctx, in, fetch.Redact(u), parse.Options{MaxBytes: r.maxBytes})
+	snap, err := parse.Read(ctx, in, fetch.Redact(u), parse.Options{MaxBytes: r.maxBytes, MaxStacks: r.maxStacks})
+	if errors.Is(err, parse.ErrTooManyStacks) {
+		err = fmt.Errorf("%w (--max-stacks)", err)
+	}
 	if fe, ok := errors.AsType[*fetch.Error](err); ok {
 		err = withFlag(fe)
 	}

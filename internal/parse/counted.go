@@ -67,6 +67,9 @@ func readDebug1(ctx context.Context, r io.Reader, prof string, c *cleaner, opts 
 			g.frames = append(g.frames, bl.addFrame(Frame{Func: "runtime.goexit"}))
 		}
 		bl.fold(&g)
+		if opts.MaxStacks > 0 && len(bl.stacks) > opts.MaxStacks {
+			return fmt.Errorf("%w: more than %d", ErrTooManyStacks, opts.MaxStacks)
+		}
 		if opts.Each != nil {
 			return opts.Each(bl.goroutine(&g))
 		}
@@ -262,6 +265,9 @@ func readProto(data []byte, opts Options) (*Snapshot, error) {
 			continue
 		}
 		bl.fold(&g)
+		if opts.MaxStacks > 0 && len(bl.stacks) > opts.MaxStacks {
+			return nil, fmt.Errorf("%w: more than %d", ErrTooManyStacks, opts.MaxStacks)
+		}
 		if opts.Each != nil {
 			if err := opts.Each(bl.goroutine(&g)); err != nil {
 				return nil, err
